@@ -1,0 +1,87 @@
+# Pipelines and datasets of every face source, at the paper's 224 px.
+# Data roots come from one environment variable per dataset (or
+# --cfg-options), defaulting to ../shared/data/<name> beside the repository.
+celeba_root = '{{$MCFA_CELEBA_ROOT:../shared/data/celeba}}/'
+lfwa_root = '{{$MCFA_LFWA_ROOT:../shared/data/lfwa}}/'
+wild_root = '{{$MCFA_WILD_ROOT:../shared/data/wild}}/'
+input_size = 224
+num_attributes = 40
+backend_args = None
+
+# Face crops without a box (CelebA crops): the whole image is the face.
+crop_train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='FaceRandomFlip', prob=0.5),
+    dict(type='FaceColorJitter', prob=0.5),
+    dict(type='PackFaceInputs')
+]
+# Photos with a face box: MTCNN-style positive / part / negative crops; the
+# paper's non-faces overlap the face by IoU < 0.001.
+mining_train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(
+        type='MineFaceSample',
+        sample_ratios=dict(positive=2, part=1, negative=1),
+        iou_ranges=dict(negative=(0.0, 0.001))),
+    dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='FaceRandomFlip', prob=0.5),
+    dict(type='FaceColorJitter', prob=0.5),
+    dict(type='PackFaceInputs')
+]
+crop_test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='PackFaceInputs')
+]
+# Photos with a face box, evaluated in crop mode: crop around the box.
+boxed_test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(type='CropFace', enlarge=1.1),
+    dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='PackFaceInputs')
+]
+
+celeba_train = dict(
+    type='CelebADataset',
+    data_root=celeba_root,
+    split='train',
+    pipeline=crop_train_pipeline)
+celeba_val = dict(
+    type='CelebADataset',
+    data_root=celeba_root,
+    split='val',
+    test_mode=True,
+    pipeline=crop_test_pipeline)
+celeba_test = dict(
+    type='CelebADataset',
+    data_root=celeba_root,
+    split='test',
+    test_mode=True,
+    pipeline=crop_test_pipeline)
+lfwa_train = dict(
+    type='LFWADataset',
+    data_root=lfwa_root,
+    split='train',
+    pipeline=mining_train_pipeline)
+lfwa_test = dict(
+    type='LFWADataset',
+    data_root=lfwa_root,
+    split='test',
+    test_mode=True,
+    pipeline=boxed_test_pipeline)
+wild_train = dict(
+    type='WildFaceDataset',
+    data_root=wild_root,
+    split='train',
+    pipeline=mining_train_pipeline)
+wild_test = dict(
+    type='WildFaceDataset',
+    data_root=wild_root,
+    split='test',
+    test_mode=True,
+    pipeline=boxed_test_pipeline)

@@ -1,0 +1,89 @@
+# Quick start: a narrow MCFA (1/8 width, 64 px) on the generated demo faces
+# (tools/misc/make_demo_faces.py). Trains and evaluates in a few minutes on
+# 2 CPU cores. Root: $MCFA_DEMO_ROOT, else data/demo_faces.
+_base_ = [
+    '../_base_/models/mcfa_vgg16.py', '../_base_/schedules/adam_8e.py',
+    '../_base_/default_runtime.py'
+]
+demo_root = '{{$MCFA_DEMO_ROOT:data/demo_faces}}/'
+input_size = 64
+num_attributes = 8
+fc_channels = 64
+model = dict(
+    backbone=dict(input_size=input_size, widen_factor=0.125, with_bn=True),
+    neck=dict(
+        in_channels=(32, 64, 64), map_size=input_size // 32,
+        fc_channels=fc_channels),
+    head=dict(
+        in_channels=(32, 32 + fc_channels, 32 + 2 * fc_channels),
+        hidden_channels=(32, 64, 64),
+        num_attributes=num_attributes,
+        ohem_ratio=None),
+    test_cfg=dict(min_face_size=24))
+
+resize = dict(
+    type='FaceResize', scale=(input_size, input_size), keep_ratio=False)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(
+        type='MineFaceSample',
+        sample_ratios=dict(positive=3, part=1, negative=1),
+        iou_ranges=dict(negative=(0.0, 0.001))), resize,
+    dict(type='FaceRandomFlip', prob=0.5),
+    dict(type='PackFaceInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(type='CropFace', enlarge=1.1), resize,
+    dict(type='PackFaceInputs')
+]
+demo_faces = dict(
+    type='CelebADataset', data_root=demo_root,
+    data_prefix=dict(img='Img/img_celeba/'))
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=None,
+    dataset=dict(demo_faces, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        demo_faces, split='val', test_mode=True, pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        demo_faces, split='test', test_mode=True, pipeline=test_pipeline))
+val_evaluator = [
+    dict(type='AttributeAccuracy'),
+    dict(type='LandmarkNME'),
+    dict(type='FaceClassificationAccuracy')
+]
+test_evaluator = val_evaluator
+
+max_epochs = 3
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=1e-4,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+default_hooks = dict(logger=dict(interval=10))
+custom_hooks = [dict(type='DynamicWeightLoggerHook', interval=10)]

@@ -1,0 +1,72 @@
+# The same MCFA, sized for a 2-core CPU: VGG-16 slices at 1/4 width with
+# BatchNorm, L_Net at 112 px (M 56, S 28), fc 256. Trained from scratch with
+# AdamW on every source (CelebA attributes, LFWA, in-the-wild, mined
+# non-faces); validated on CelebA val.
+_base_ = [
+    '../_base_/models/mcfa_vgg16.py',
+    '../_base_/datasets/multisource_faces.py',
+    '../_base_/schedules/adam_8e.py', '../_base_/default_runtime.py'
+]
+input_size = 112
+fc_channels = 256
+model = dict(
+    backbone=dict(input_size=input_size, widen_factor=0.25, with_bn=True),
+    neck=dict(
+        in_channels=(64, 128, 128), map_size=input_size // 32,
+        fc_channels=fc_channels),
+    head=dict(
+        in_channels=(64, 64 + fc_channels, 64 + 2 * fc_channels),
+        hidden_channels=(64, 256, 256)),
+    test_cfg=dict(min_face_size=20))
+
+resize = dict(
+    type='FaceResize', scale=(input_size, input_size), keep_ratio=False)
+crop_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=40), resize,
+    dict(type='FaceRandomFlip', prob=0.5),
+    dict(type='FaceColorJitter', prob=0.5),
+    dict(type='PackFaceInputs')
+]
+mining_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=40),
+    dict(
+        type='MineFaceSample',
+        sample_ratios=dict(positive=2, part=1, negative=1),
+        iou_ranges=dict(negative=(0.0, 0.001))), resize,
+    dict(type='FaceRandomFlip', prob=0.5),
+    dict(type='FaceColorJitter', prob=0.5),
+    dict(type='PackFaceInputs')
+]
+crop_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=40), resize,
+    dict(type='PackFaceInputs')
+]
+boxed_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=40),
+    dict(type='CropFace', enlarge=1.1), resize,
+    dict(type='PackFaceInputs')
+]
+train_dataloader = dict(
+    dataset=dict(datasets=[
+        dict(
+            type='CelebADataset',
+            data_root={{_base_.celeba_root}},
+            split='train',
+            pipeline=crop_train_pipeline),
+        dict(
+            type='LFWADataset',
+            data_root={{_base_.lfwa_root}},
+            split='train',
+            pipeline=mining_train_pipeline),
+        dict(
+            type='WildFaceDataset',
+            data_root={{_base_.wild_root}},
+            split='train',
+            pipeline=mining_train_pipeline)
+    ]))
+val_dataloader = dict(dataset=dict(pipeline=crop_test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=crop_test_pipeline))

@@ -1,0 +1,3 @@
+from .dynamic_weight_hook import DynamicWeightLoggerHook
+
+__all__ = ['DynamicWeightLoggerHook']

@@ -1,0 +1,176 @@
+"""Log MCFA's dynamic attribute weights (paper, Eqs. 6, 7) during training."""
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from torch import Tensor
+
+from mmdet.registry import HOOKS
+
+DATA_BATCH = Optional[dict]
+
+
+@HOOKS.register_module()
+class DynamicWeightLoggerHook(Hook):
+    """Record the dynamic weights ``mu`` of every stage while training.
+
+    Every ``interval`` training iterations the hook reads
+    ``model.dynamic_weights()`` (``{stage: (d,)}``, the batch mean of the
+    weights of the last step) and
+
+    - puts ``train/dyn_weight/{stage}/{attribute}`` and
+      ``train/dyn_weight/{stage}/entropy`` into the message hub. MMEngine's
+      ``LogProcessor`` forwards every ``train/`` scalar, so the
+      ``LoggerHook`` writes them to the text log, ``vis_data/scalars.json``
+      and every visualizer backend (e.g. TensorBoard);
+    - optionally writes the same scalars straight to the visualizer at the
+      current step (useful when ``interval`` differs from the logger's);
+    - appends one JSON line per stage to ``{work_dir}/{filename}``:
+      ``{"iter", "stage", "weights", "entropy", "attribute_names"}``, the
+      full vectors that ``tools/analysis_tools/plot_logs.py`` plots over time.
+
+    The hook runs at ``NORMAL`` priority, i.e. before the ``LoggerHook``
+    (``BELOW_NORMAL``) of the same iteration, so aligned intervals log fresh
+    values.
+
+    Args:
+        interval (int): Log every ``interval`` training iterations.
+        stages (Sequence[str], optional): Stages whose per-attribute weights
+            go to the message hub; all by default. Entropies of every stage
+            and the JSON lines are always written. Restricting this keeps
+            the text log short (40 attributes x 3 stages per line).
+        add_to_visualizer (bool): Also call ``runner.visualizer.add_scalars``
+            with the hook's own step. Off by default because the
+            ``LoggerHook`` already forwards the message-hub scalars.
+        filename (str): Name of the JSON-lines file in ``work_dir``.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 interval: int = 50,
+                 stages: Optional[Sequence[str]] = None,
+                 add_to_visualizer: bool = False,
+                 filename: str = 'dynamic_weights.jsonl') -> None:
+        if interval <= 0:
+            raise ValueError(f'interval must be > 0, got {interval}')
+        self.interval = interval
+        self.stages = None if stages is None else tuple(stages)
+        self.add_to_visualizer = add_to_visualizer
+        self.filename = filename
+        self._warned = False
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        """Log the weights every ``interval`` iterations.
+
+        Args:
+            runner (Runner): The training runner.
+            batch_idx (int): Index of the batch in the epoch.
+            data_batch (dict, optional): Unused.
+            outputs (dict, optional): Unused.
+        """
+        if not self.every_n_train_iters(runner, self.interval):
+            return
+        weights = self._read_weights(runner)
+        if not weights:
+            return
+        step = runner.iter + 1
+        scalars = {}
+        records = []
+        for stage, vector in weights.items():
+            values = vector.detach().float().cpu().tolist()
+            names = attribute_names(runner, len(values))
+            entropy = weight_entropy(vector)
+            scalars[f'dyn_weight/{stage}/entropy'] = entropy
+            if self.stages is None or stage in self.stages:
+                scalars.update({
+                    f'dyn_weight/{stage}/{name}': value
+                    for name, value in zip(names, values)
+                })
+            records.append(
+                dict(
+                    iter=step,
+                    stage=stage,
+                    weights=values,
+                    entropy=entropy,
+                    attribute_names=list(names)))
+
+        for key, value in scalars.items():
+            runner.message_hub.update_scalar(f'train/{key}', value)
+        if self.add_to_visualizer:
+            runner.visualizer.add_scalars(scalars, step=step)
+        if is_main_process():
+            self._append_records(runner.work_dir, records)
+
+    def _read_weights(self, runner) -> Dict[str, Tensor]:
+        """The model's ``dynamic_weights()``, DDP wrappers removed."""
+        model = runner.model
+        if is_model_wrapper(model):
+            model = model.module
+        if not hasattr(model, 'dynamic_weights'):
+            if not self._warned:
+                print_log(
+                    f'{type(model).__name__} has no dynamic_weights(); '
+                    'DynamicWeightLoggerHook logs nothing',
+                    logger='current',
+                    level='WARNING')
+                self._warned = True
+            return {}
+        return model.dynamic_weights()
+
+    def _append_records(self, work_dir: str, records: List[dict]) -> None:
+        # Append, so that a resumed run continues the same file.
+        with open(osp.join(work_dir, self.filename), 'a') as file:
+            for record in records:
+                file.write(json.dumps(record) + '\n')
+
+
+def weight_entropy(weights: Tensor) -> float:
+    """Shannon entropy (nats) of a weight vector, renormalised to sum 1.
+
+    ``log(d)`` means uniform weights; 0 means all weight on one attribute.
+
+    Args:
+        weights (Tensor): Non-negative weights ``(d,)``.
+
+    Returns:
+        float: The entropy, 0 for an all-zero vector.
+    """
+    weights = weights.detach().float().clamp(min=0)
+    total = weights.sum()
+    if total <= 0:
+        return 0.0
+    probs = weights / total
+    return float(-(probs * probs.clamp(min=1e-12).log()).sum())
+
+
+def attribute_names(runner, num: int) -> List[str]:
+    """Attribute names of the training set, or ``attr_{i}`` if unknown.
+
+    Args:
+        runner (Runner): The runner whose ``train_dataloader`` is built.
+        num (int): Number of weights to name.
+
+    Returns:
+        list[str]: ``num`` names.
+    """
+    dataloader = getattr(runner, 'train_dataloader', None)
+    dataset = getattr(dataloader, 'dataset', None)
+    metainfo = getattr(dataset, 'metainfo', None) or {}
+    names = metainfo.get('attribute_names')
+    if names is not None and len(names) == num:
+        return [str(name) for name in names]
+    # Fall back to indices rather than mislabel the weights.
+    width = len(str(max(num - 1, 0)))
+    return [f'attr_{i:0{width}d}' for i in range(num)]
+
+
+__all__ = ['DynamicWeightLoggerHook', 'weight_entropy', 'attribute_names']

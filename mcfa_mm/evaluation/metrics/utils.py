@@ -1,0 +1,117 @@
+"""Helpers shared by the face metrics: array conversion and face matching.
+
+The metrics receive data samples as plain dicts (MMEngine's ``Evaluator``
+calls ``DetDataSample.to_dict()``), whose fields may be tensors, numpy
+arrays, lists or MMDetection box objects. ``to_numpy`` turns any of them into
+numpy so the metrics do their maths in one place.
+"""
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from mmdet.evaluation.functional import bbox_overlaps
+
+#: Valid values of the metrics' ``match_mode`` argument.
+MATCH_MODES = ('auto', 'first', 'iou')
+
+
+def to_numpy(value: Any, dtype: Optional[type] = None) -> Optional[np.ndarray]:
+    """Convert a tensor, box object, array or list to a numpy array.
+
+    Args:
+        value (Any): ``torch.Tensor``, MMDetection ``BaseBoxes`` (anything
+            with a ``tensor`` attribute), ``np.ndarray``, list or ``None``.
+        dtype (type, optional): Cast the result to this dtype.
+
+    Returns:
+        np.ndarray | None: The array, or ``None`` when ``value`` is ``None``.
+    """
+    if value is None:
+        return None
+    # HorizontalBoxes keeps its data in ``.tensor``; gt boxes arrive that way.
+    if not isinstance(value, (torch.Tensor, np.ndarray)) and hasattr(
+            value, 'tensor'):
+        value = value.tensor
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    return array if dtype is None else array.astype(dtype)
+
+
+def check_match_mode(match_mode: str, match_iou: float) -> None:
+    """Validate the ``match_mode`` / ``match_iou`` arguments of a metric.
+
+    Args:
+        match_mode (str): One of :data:`MATCH_MODES`.
+        match_iou (float): IoU threshold of the ``'iou'`` mode, in (0, 1].
+
+    Raises:
+        ValueError: If either value is invalid.
+    """
+    if match_mode not in MATCH_MODES:
+        raise ValueError(f'match_mode must be one of {MATCH_MODES}, '
+                         f'got {match_mode!r}')
+    if not 0 < match_iou <= 1:
+        raise ValueError(f'match_iou must be in (0, 1], got {match_iou}')
+
+
+def match_faces(num_gts: int,
+                num_preds: int,
+                gt_bboxes: Optional[np.ndarray],
+                pred_bboxes: Optional[np.ndarray],
+                match_mode: str = 'auto',
+                match_iou: float = 0.5) -> np.ndarray:
+    """Pair ground-truth faces with predicted faces.
+
+    ``'first'`` is crop mode: the input crop *is* the face, so the first
+    prediction belongs to the first ground truth and any further ground
+    truths are not evaluated (index ``-2``). ``'iou'`` is cascade mode:
+    a one-to-one greedy assignment in decreasing IoU order, keeping pairs
+    with IoU >= ``match_iou``. ``'auto'`` uses ``'first'`` for a sample with
+    exactly one prediction and one ground truth, ``'iou'`` otherwise.
+
+    Args:
+        num_gts (int): N, the number of ground-truth faces.
+        num_preds (int): K, the number of predictions.
+        gt_bboxes (np.ndarray, optional): (N, 4) xyxy ground-truth boxes;
+            only needed by the IoU mode.
+        pred_bboxes (np.ndarray, optional): (K, 4) xyxy predicted boxes;
+            only needed by the IoU mode.
+        match_mode (str): ``'auto'``, ``'first'`` or ``'iou'``.
+            Defaults to ``'auto'``.
+        match_iou (float): Minimum IoU of a match in the IoU mode.
+            Defaults to 0.5.
+
+    Returns:
+        np.ndarray: (N,) int index of the matched prediction per ground
+        truth; ``-1`` for a missed face, ``-2`` for a face left out of the
+        evaluation (crop mode evaluates the first face only).
+    """
+    if match_mode == 'auto':
+        match_mode = 'first' if num_preds == 1 and num_gts == 1 else 'iou'
+    if match_mode == 'first':
+        matches = np.full(num_gts, -2, dtype=np.int64)
+        if num_gts:
+            matches[0] = 0 if num_preds > 0 else -1
+        return matches
+
+    matches = np.full(num_gts, -1, dtype=np.int64)
+    if num_gts == 0 or num_preds == 0:
+        return matches
+    if gt_bboxes is None or pred_bboxes is None:
+        raise ValueError('IoU matching needs gt_instances.bboxes and '
+                         "pred_instances.bboxes; use match_mode='first' "
+                         'for crop-mode predictions')
+    ious = bbox_overlaps(
+        gt_bboxes.astype(np.float32), pred_bboxes.astype(np.float32))
+    # Greedy, best pair first, so two nearby faces cannot share one detection.
+    gt_order, pred_order = np.unravel_index(
+        np.argsort(-ious, axis=None, kind='stable'), ious.shape)
+    pred_taken = np.zeros(num_preds, dtype=bool)
+    for gt_idx, pred_idx in zip(gt_order, pred_order):
+        if ious[gt_idx, pred_idx] < match_iou:
+            break
+        if matches[gt_idx] < 0 and not pred_taken[pred_idx]:
+            matches[gt_idx] = pred_idx
+            pred_taken[pred_idx] = True
+    return matches

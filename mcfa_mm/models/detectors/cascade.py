@@ -1,0 +1,224 @@
+"""Coarse-to-fine cascade over whole images (paper, II-A: threshold control).
+
+S_Net slides over an image pyramid and proposes faces; M_Net and L_Net
+re-score and calibrate the survivors; L_Net's box, landmarks and attributes
+are the output. Each stage is one batched forward pass over its crops.
+"""
+import math
+from typing import Dict, List, Tuple
+
+import torch
+from mmcv.ops import nms, roi_align
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ...datasets.metainfo import NUM_LANDMARKS
+
+#: Defaults of ``test_cfg`` for cascade mode (MTCNN's thresholds).
+CASCADE_DEFAULTS = dict(
+    min_face_size=40,
+    scale_factor=0.709,
+    thresholds=(0.6, 0.7, 0.7),
+    nms_thresholds=(0.5, 0.7, 0.3),
+    max_per_img=100,
+    max_proposals=2000,
+    crop_batch_size=256)
+
+
+class CascadeFaceFinder:
+    """Find every face of whole images with a trained :class:`MCFA`.
+
+    Args:
+        detector (MCFA): The model (its backbone, neck and head are used).
+        test_cfg (dict): ``min_face_size`` (pixels of the network input),
+            ``scale_factor`` (pyramid step), ``thresholds`` and
+            ``nms_thresholds`` (S, M, L), ``max_per_img``,
+            ``max_proposals`` (S proposals kept per image, by score) and
+            ``crop_batch_size``.
+    """
+
+    def __init__(self, detector, test_cfg: dict) -> None:
+        self.detector = detector
+        self.cfg = dict(CASCADE_DEFAULTS)
+        self.cfg.update(
+            {k: v for k, v in test_cfg.items() if k in CASCADE_DEFAULTS})
+        if not 0 < self.cfg['scale_factor'] < 1:
+            raise ValueError('test_cfg.scale_factor must be in (0, 1), got '
+                             f"{self.cfg['scale_factor']}")
+        self.input_size = detector.backbone.input_size
+        self.window = self.input_size // 4  # S_Net's input side
+
+    def predict(self, batch_inputs: Tensor,
+                batch_img_metas: List[dict]) -> List[InstanceData]:
+        """Detect, localise and describe every face of each image.
+
+        Args:
+            batch_inputs (Tensor): Preprocessed images ``(B, 3, H, W)``.
+            batch_img_metas (list[dict]): Metas with ``img_shape``.
+
+        Returns:
+            list[InstanceData]: Per image, K faces in input pixels with
+            ``bboxes``, ``scores``, ``labels``, ``keypoints`` and
+            ``attribute_scores``; ``metainfo['num_proposals']`` gives how
+            many candidates left each stage.
+        """
+        return [
+            self._predict_one(image[:, :meta['img_shape'][0], :meta[
+                'img_shape'][1]]) for image, meta in zip(
+                    batch_inputs, batch_img_metas)
+        ]
+
+    def _predict_one(self, image: Tensor) -> InstanceData:
+        boxes, scores = self.propose(image)
+        counts = {'s': len(boxes)}
+        outs = {}
+        for stage in (2, 3):
+            boxes, scores, outs = self.refine(image, boxes, stage)
+            counts['ml'[stage - 2]] = len(boxes)
+        instances = self._to_instances(image, boxes, scores, outs)
+        instances.set_metainfo(dict(num_proposals=counts))
+        return instances
+
+    def pyramid_scales(self, height: int, width: int) -> List[float]:
+        """Scales at which a face of ``min_face_size`` fills S's window."""
+        scale = self.window / self.cfg['min_face_size']
+        scales = []
+        while min(height, width) * scale >= self.window:
+            scales.append(scale)
+            scale *= self.cfg['scale_factor']
+        return scales
+
+    @torch.no_grad()
+    def propose(self, image: Tensor) -> Tuple[Tensor, Tensor]:
+        """S_Net over the pyramid: calibrated, NMS-reduced square boxes."""
+        height, width = image.shape[-2:]
+        stride = 2**3  # S_Net's three pools
+        all_boxes, all_scores = [], []
+        for scale in self.pyramid_scales(height, width):
+            size = (max(1, int(math.ceil(height * scale))),
+                    max(1, int(math.ceil(width * scale))))
+            scaled = torch.nn.functional.interpolate(
+                image[None], size=size, mode='bilinear', align_corners=False)
+            outs = self.detector.head.branches[0](
+                self.detector.backbone.slide_s_net(scaled))
+            prob = self._face_prob(outs)[0]
+            ys, xs = torch.nonzero(
+                prob > self.cfg['thresholds'][0], as_tuple=True)
+            if len(ys) == 0:
+                continue
+            windows = torch.stack([xs, ys, xs, ys], 1).float() * stride
+            windows[:, 2:] += self.window
+            offsets = outs['bbox'][0][:, ys, xs].t() if 'bbox' in outs \
+                else torch.zeros_like(windows)
+            boxes = _calibrate(windows, offsets) / scale
+            scores = prob[ys, xs]
+            keep = nms(boxes, scores, 0.5)[1]
+            all_boxes.append(boxes[keep])
+            all_scores.append(scores[keep])
+        if not all_boxes:
+            return image.new_zeros((0, 4)), image.new_zeros((0, ))
+        boxes, scores = torch.cat(all_boxes), torch.cat(all_scores)
+        keep = nms(boxes, scores, self.cfg['nms_thresholds'][0])[1]
+        keep = keep[:self.cfg['max_proposals']]
+        return _square(boxes[keep]), scores[keep]
+
+    @torch.no_grad()
+    def refine(self, image: Tensor, boxes: Tensor,
+               num_stages: int) -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
+        """Re-score and calibrate square ``boxes`` with M_Net or L_Net.
+
+        Args:
+            image (Tensor): ``(3, H, W)`` preprocessed image.
+            boxes (Tensor): ``(K, 4)`` square crop windows.
+            num_stages (int): 2 for M_Net, 3 for L_Net.
+
+        Returns:
+            tuple: surviving calibrated boxes, their scores and the stage's
+            flattened outputs for them (crops padded where they leave the
+            image).
+        """
+        if len(boxes) == 0:
+            return boxes, boxes.new_zeros((0, )), {}
+        outs = self._stage_outputs(image, boxes, num_stages)
+        scores = self._face_prob(outs)
+        keep = scores > self.cfg['thresholds'][num_stages - 1]
+        windows = boxes[keep]
+        outs = {k: v[keep] for k, v in outs.items()}
+        offsets = outs.get('bbox', torch.zeros_like(windows))
+        calibrated = _calibrate(windows, offsets)
+        order = nms(calibrated, scores[keep],
+                    self.cfg['nms_thresholds'][num_stages - 1])[1]
+        outs = {k: v[order] for k, v in outs.items()}
+        outs['window'] = windows[order]
+        calibrated = calibrated[order]
+        if num_stages < 3:
+            calibrated = _square(calibrated)
+        return calibrated, scores[keep][order], outs
+
+    def _stage_outputs(self, image: Tensor, boxes: Tensor,
+                       num_stages: int) -> Dict[str, Tensor]:
+        """Crop every window to the input size and run the first stages."""
+        chunks = []
+        for start in range(0, len(boxes), self.cfg['crop_batch_size']):
+            rois = boxes[start:start + self.cfg['crop_batch_size']]
+            rois = torch.cat([rois.new_zeros((len(rois), 1)), rois], 1)
+            # roi_align samples zeros outside the image: crops that leave it
+            # are padded (with the mean colour, after normalisation).
+            crops = roi_align(image[None], rois,
+                              (self.input_size, self.input_size), 1.0, 2,
+                              'avg', True)
+            feats = self.detector.extract_feat(crops, num_stages)
+            outs = self.detector.head.branches[num_stages - 1](feats[-1])
+            chunks.append({k: v.flatten(1) for k, v in outs.items()})
+        return {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
+
+    @staticmethod
+    def _face_prob(outs: Dict[str, Tensor]) -> Tensor:
+        if 'face_cls' not in outs:
+            raise ValueError('cascade mode needs a model trained with the '
+                             "'face_cls' task")
+        return outs['face_cls'].softmax(1)[:, 1]
+
+    def _to_instances(self, image: Tensor, boxes: Tensor, scores: Tensor,
+                      outs: Dict[str, Tensor]) -> InstanceData:
+        height, width = image.shape[-2:]
+        order = scores.argsort(descending=True)[:self.cfg['max_per_img']]
+        boxes, scores = boxes[order], scores[order]
+        count = len(boxes)
+        instances = InstanceData()
+        instances.bboxes = torch.stack([
+            boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
+            boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)
+        ], 1)
+        instances.scores = scores
+        instances.labels = torch.zeros(count, dtype=torch.long,
+                                       device=boxes.device)
+        num_attributes = self.detector.head.num_attributes
+        if count == 0:
+            instances.keypoints = boxes.new_zeros((0, NUM_LANDMARKS, 2))
+            instances.attribute_scores = boxes.new_zeros((0, num_attributes))
+            return instances
+        windows = outs['window'][order]
+        side = (windows[:, 2:] - windows[:, :2])[:, None]
+        points = outs.get('landmark',
+                          windows.new_full((count, 2 * NUM_LANDMARKS), 0.5))
+        instances.keypoints = windows[:, None, :2] + points[order].view(
+            count, NUM_LANDMARKS, 2) * side
+        instances.attribute_scores = (
+            outs['attribute'][order].sigmoid() if 'attribute' in outs else
+            boxes.new_full((count, num_attributes), 0.5))
+        return instances
+
+
+def _calibrate(windows: Tensor, offsets: Tensor) -> Tensor:
+    """Apply box offsets (``box / side - (0, 0, 1, 1)``) to windows."""
+    side = (windows[:, 2:] - windows[:, :2]).repeat(1, 2)
+    corner = torch.cat([windows[:, :2], windows[:, :2]], 1)
+    return corner + (offsets + offsets.new_tensor([0., 0., 1., 1.])) * side
+
+
+def _square(boxes: Tensor) -> Tensor:
+    """Grow boxes to squares around their centres (the next crop window)."""
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]).max(1, keepdim=True).values / 2
+    return torch.cat([centre - half, centre + half], 1)

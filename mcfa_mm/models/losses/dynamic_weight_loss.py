@@ -1,0 +1,171 @@
+"""Dynamic-weight attribute loss of MCFA (paper, Eqs. 4, 6, 7) and fixes."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from mmdet.registry import MODELS
+
+WEIGHTING_MODES = ('paper', 'equal', 'adversarial', 'loss_driven')
+
+
+class _GradientReversal(torch.autograd.Function):
+    """Identity forward; multiplies the gradient by ``-1`` backward."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        return -grad
+
+
+@MODELS.register_module()
+class DynamicWeightAttributeLoss(nn.Module):
+    """Per-attribute binary cross-entropy combined with dynamic weights.
+
+    The paper (Eq. 4, 6) computes ``L_attr = mu^T l`` with
+    ``mu = softmax(W^T x + b)`` learned from the shared feature ``x`` and
+    ``l`` the per-attribute loss vector. Since
+    ``dL/dalpha_j = mu_j (l_j - L)``, minimising the joint loss moves weight
+    *away* from attributes whose loss is above the weighted mean: trained as
+    written, the weights favour the EASY attributes, the opposite of what the
+    paper says. The modes:
+
+    - ``'paper'``: the formula as written (for faithful reproduction).
+    - ``'equal'``: fixed ``mu = 1/d`` (the usual multi-label BCE); the
+      weight branch is ignored.
+    - ``'adversarial'``: the weight branch gets the reversed gradient of
+      ``mu^T l`` plus an entropy bonus ``entropy_weight * H(mu)``, so it
+      maximises ``mu^T l + lambda H(mu)`` whose optimum is
+      ``mu ~ softmax(l / lambda)``: harder attributes get more weight, and
+      lambda (a temperature) keeps the weights from collapsing on one.
+    - ``'loss_driven'``: no learned weights, ``mu = softmax(l_ema / T)`` from
+      a running average of the per-attribute losses (stop-gradient).
+
+    In every mode the weights are rescaled so that ``sum(mu) = 1`` over the
+    attributes a sample has labels for (label -1 means unknown and is
+    ignored), and the loss is averaged over samples with at least one label.
+    ``loss_weight * d`` scaling (``scale_by_num_attributes``) makes the loss
+    comparable to a mean-reduced BCE per attribute times d.
+
+    Args:
+        mode (str): One of ``'paper'``, ``'equal'``, ``'adversarial'``,
+            ``'loss_driven'``.
+        loss_weight (float): Multiplier of the loss.
+        entropy_weight (float): lambda of the adversarial mode.
+        temperature (float): T of the loss-driven mode.
+        ema_momentum (float): Momentum of the loss-driven running losses.
+        scale_by_num_attributes (bool): Multiply by d, so that the equal mode
+            equals the sum of per-attribute mean BCEs (the paper's weights
+            sum to one, which makes the attribute loss d times smaller than
+            the usual sum over attributes).
+    """
+
+    def __init__(self,
+                 mode: str = 'adversarial',
+                 loss_weight: float = 1.0,
+                 entropy_weight: float = 0.5,
+                 temperature: float = 0.5,
+                 ema_momentum: float = 0.9,
+                 scale_by_num_attributes: bool = False) -> None:
+        super().__init__()
+        if mode not in WEIGHTING_MODES:
+            raise ValueError(f'Unknown dynamic weighting mode {mode!r}; '
+                             f'choose one of {WEIGHTING_MODES}')
+        if entropy_weight <= 0 and mode == 'adversarial':
+            raise ValueError('adversarial mode needs entropy_weight > 0, '
+                             'else the weights collapse on one attribute')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        self.mode = mode
+        self.loss_weight = loss_weight
+        self.entropy_weight = entropy_weight
+        self.temperature = temperature
+        self.ema_momentum = ema_momentum
+        self.scale_by_num_attributes = scale_by_num_attributes
+        # Not checkpointed: diagnostics for hooks, refreshed every step.
+        self.register_buffer('last_weights', torch.zeros(0), persistent=False)
+        self.register_buffer('last_entropy', torch.zeros(()), persistent=False)
+        self.register_buffer('loss_ema', torch.zeros(0), persistent=False)
+
+    @property
+    def uses_weight_branch(self) -> bool:
+        """Whether the learned weight layer ``W^T x + b`` is used."""
+        return self.mode in ('paper', 'adversarial')
+
+    def forward(self,
+                attr_logits: Tensor,
+                labels: Tensor,
+                weight_logits: Optional[Tensor] = None) -> Tensor:
+        """Compute the weighted attribute loss.
+
+        Args:
+            attr_logits (Tensor): ``(B, d)`` attribute logits.
+            labels (Tensor): ``(B, d)`` with 1 present, 0 absent, -1 unknown.
+            weight_logits (Tensor, optional): ``(B, d)`` output of the weight
+                layer (alpha in Eq. 7); needed by 'paper' and 'adversarial'.
+
+        Returns:
+            Tensor: Scalar loss (zero, still attached to the graph, when no
+            sample has a known label).
+        """
+        known = labels >= 0
+        per_attr = F.binary_cross_entropy_with_logits(
+            attr_logits, labels.clamp(min=0).to(attr_logits.dtype),
+            reduction='none') * known
+        weights = self._weights(per_attr, known, weight_logits)
+        rows = known.any(dim=1)
+        num_rows = rows.sum().clamp(min=1)
+        loss = (weights * per_attr).sum() / num_rows
+        if self.mode == 'adversarial':
+            # The entropy bonus only steers the weight branch: added as
+            # (x - x.detach()) it has a gradient but leaves the logged value
+            # equal to the weighted loss mu^T l.
+            entropy = -(weights * weights.clamp(min=1e-12).log()).sum(1)
+            bonus = -self.entropy_weight * entropy[rows].sum() / num_rows
+            loss = loss + bonus - bonus.detach()
+        self._record(weights.detach(), rows)
+        if self.scale_by_num_attributes:
+            loss = loss * labels.shape[1]
+        return self.loss_weight * loss
+
+    def _weights(self, per_attr: Tensor, known: Tensor,
+                 weight_logits: Optional[Tensor]) -> Tensor:
+        """Dynamic weights ``mu`` (B, d), zero on unknown labels."""
+        if self.uses_weight_branch:
+            if weight_logits is None:
+                raise ValueError(f'mode {self.mode!r} needs weight_logits')
+            if self.mode == 'adversarial':
+                weight_logits = _GradientReversal.apply(weight_logits)
+            logits = weight_logits
+        elif self.mode == 'equal':
+            logits = torch.zeros_like(per_attr)
+        else:  # loss_driven
+            logits = self._loss_ema(per_attr, known).expand_as(per_attr)
+            logits = logits / self.temperature
+        # softmax restricted to the known labels of each row (Eq. 7 over the
+        # attributes that have a loss), so each row's weights sum to 1.
+        logits = logits.masked_fill(~known, float('-inf'))
+        weights = torch.softmax(logits, dim=1)
+        return torch.nan_to_num(weights, nan=0.0)
+
+    def _loss_ema(self, per_attr: Tensor, known: Tensor) -> Tensor:
+        counts = known.sum(0)
+        batch_mean = per_attr.detach().sum(0) / counts.clamp(min=1)
+        if self.loss_ema.numel() != per_attr.shape[1]:
+            self.loss_ema = batch_mean.clone()
+        elif self.training:
+            updated = self.ema_momentum * self.loss_ema + (
+                1 - self.ema_momentum) * batch_mean
+            self.loss_ema = torch.where(counts > 0, updated, self.loss_ema)
+        return self.loss_ema.unsqueeze(0)
+
+    def _record(self, weights: Tensor, rows: Tensor) -> None:
+        if rows.any():
+            mean = weights[rows].mean(0)
+            self.last_weights = mean
+            self.last_entropy = -(mean * mean.clamp(min=1e-12).log()).sum()

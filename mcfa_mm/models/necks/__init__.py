@@ -1,0 +1,3 @@
+from .cascade_neck import MCFACascadeNeck
+
+__all__ = ['MCFACascadeNeck']

@@ -1,0 +1,3 @@
+from .face_visualizer import FaceVisualizer
+
+__all__ = ['FaceVisualizer']

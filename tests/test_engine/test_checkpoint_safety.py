@@ -1,0 +1,107 @@
+"""Checkpoints saved by MMEngine's Runner load again, weights-only."""
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import Runner
+from torch.utils.data import Dataset
+
+from mcfa_mm.testing import random_face_samples, tiny_mcfa_config
+from mcfa_mm.utils import load_weights_only
+
+
+class _RandomCrops(Dataset):
+    """Eight random face crops, enough for a few iterations."""
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, index):
+        sample = random_face_samples(1, 64, 8, seed=index)[0]
+        return dict(inputs=torch.rand(3, 64, 64) * 255, data_samples=sample)
+
+
+def _runner(work_dir, max_iters, **kwargs):
+    return Runner(
+        model=tiny_mcfa_config(),
+        work_dir=work_dir,
+        train_dataloader=dict(
+            dataset=_RandomCrops(),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=pseudo_collate,
+            batch_size=4),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=2,
+                            by_epoch=False)),
+        default_scope='mmdet',
+        **kwargs)
+
+
+@pytest.fixture(scope='module')
+def saved_checkpoint(tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('ckpt_run'))
+    runner = _runner(work_dir, max_iters=2)
+    runner.train()
+    path = osp.join(work_dir, 'iter_2.pth')
+    assert osp.isfile(path)
+    return work_dir, path, runner.model.state_dict()
+
+
+def test_load_from_restores_weights(saved_checkpoint, tmp_path):
+    _, path, state = saved_checkpoint
+    runner = _runner(str(tmp_path), max_iters=2, load_from=path)
+    runner.load_or_resume()
+    for key, value in runner.model.state_dict().items():
+        assert torch.equal(value, state[key]), key
+
+
+def test_resume_continues_the_iteration_count(saved_checkpoint, tmp_path):
+    _, path, _ = saved_checkpoint
+    runner = _runner(str(tmp_path), max_iters=4, load_from=path, resume=True)
+    runner.train()
+    assert runner.iter == 4
+    assert osp.isfile(osp.join(str(tmp_path), 'iter_4.pth'))
+    # the message hub (HistoryBuffer, numpy) came back from the checkpoint
+    assert runner.message_hub.get_info('iter') is not None
+
+
+def test_weights_only_default_stays_on(saved_checkpoint):
+    _, path, _ = saved_checkpoint
+    # plain torch.load still refuses the HistoryBuffer: nothing was added to
+    # torch's global allow-list
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
+    assert HistoryBuffer not in torch.serialization.get_safe_globals()
+    assert 'message_hub' in load_weights_only(path)
+
+
+class _Hostile:
+
+    def __reduce__(self):
+        import os
+        return (os.system, ('echo pwned > /dev/null', ))
+
+
+def test_hostile_pickle_is_refused(tmp_path):
+    path = str(tmp_path / 'hostile.pth')
+    torch.save({'state_dict': {}, 'meta': _Hostile()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        load_weights_only(path)
+
+
+def test_getattr_gadget_is_refused(tmp_path):
+    path = str(tmp_path / 'getattr.pth')
+
+    class _Gadget:
+
+        def __reduce__(self):
+            return (getattr, (HistoryBuffer, '__init__'))
+
+    torch.save({'meta': _Gadget()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        load_weights_only(path)

@@ -1,0 +1,142 @@
+"""AttributeAccuracy against hand-computed values."""
+import math
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import HorizontalBoxes
+from mmengine.structures import InstanceData
+
+from mcfa_mm.evaluation import AttributeAccuracy
+
+NAMES = ('a', 'b', 'c')
+
+
+def make_sample(gt_attrs, scores, gt_boxes=None, pred_boxes=None) -> dict:
+    """A sample as the evaluator hands it over: ``DetDataSample.to_dict()``."""
+    sample = DetDataSample()
+    gt = InstanceData()
+    gt.attributes = torch.as_tensor(gt_attrs, dtype=torch.long).reshape(
+        -1, len(NAMES))
+    if gt_boxes is not None:
+        gt.bboxes = HorizontalBoxes(torch.tensor(gt_boxes, dtype=torch.float))
+    sample.gt_instances = gt
+    pred = InstanceData()
+    pred.attribute_scores = torch.as_tensor(scores, dtype=torch.float).reshape(
+        -1, len(NAMES))
+    if pred_boxes is not None:
+        pred.bboxes = torch.tensor(pred_boxes, dtype=torch.float)
+    sample.pred_instances = pred
+    return sample.to_dict()
+
+
+def evaluate(metric, samples, names=NAMES) -> dict:
+    metric.dataset_meta = dict(attribute_names=names)
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def three_samples() -> list:
+    # pred labels at 0.5 (>= is present): [1,1,0], [0,0,1], [0,1,1]
+    return [
+        make_sample([[1, 0, -1]], [[0.9, 0.6, 0.2]]),
+        make_sample([[0, 0, 1]], [[0.2, 0.1, 0.7]]),
+        make_sample([[1, 1, 0]], [[0.4, 0.8, 0.5]]),
+    ]
+
+
+def test_hand_computed():
+    metrics = evaluate(AttributeAccuracy(), three_samples())
+    # a: 2/3 correct, TPR 1/2, TNR 1 -> 0.75
+    # b: 2/3 correct, TPR 1, TNR 1/2 -> 0.75
+    # c: -1 ignored, 1/2 correct, TPR 1, TNR 0 -> 0.5
+    assert metrics['attr/acc/a'] == pytest.approx(200 / 3)
+    assert metrics['attr/acc/b'] == pytest.approx(200 / 3)
+    assert metrics['attr/acc/c'] == pytest.approx(50)
+    assert metrics['attr/mean_accuracy'] == pytest.approx(
+        (2 / 3 + 2 / 3 + 1 / 2) / 3 * 100)
+    assert metrics['attr/balanced_accuracy'] == pytest.approx(
+        (0.75 + 0.75 + 0.5) / 3 * 100)
+    assert metrics['attr/num_samples'] == 3
+    assert metrics['attr/num_missed'] == 0
+
+
+def test_threshold_and_no_per_attribute():
+    metric = AttributeAccuracy(threshold=0.65, per_attribute=False)
+    metrics = evaluate(metric, three_samples())
+    # pred labels: [1,0,0], [0,0,1], [0,1,0] -> a 2/3, b 3/3, c 2/2
+    assert metrics['attr/mean_accuracy'] == pytest.approx(
+        (2 / 3 + 1 + 1) / 3 * 100)
+    assert not any(key.startswith('attr/acc/') for key in metrics)
+
+
+def test_one_class_attribute_uses_available_rate():
+    samples = [
+        make_sample([[1, 1, 0]], [[0.9, 0.9, 0.1]]),
+        make_sample([[1, 0, 0]], [[0.1, 0.1, 0.9]]),
+    ]
+    metrics = evaluate(AttributeAccuracy(), samples)
+    # a: only positives, TPR 1/2 -> 0.5; b: TPR 1, TNR 1 -> 1;
+    # c: only negatives, TNR 1/2 -> 0.5
+    assert metrics['attr/balanced_accuracy'] == pytest.approx(200 / 3)
+
+
+def test_missed_and_non_attribute_samples():
+    samples = three_samples() + [
+        # A face the model did not return: wrong on each known attribute.
+        make_sample([[1, -1, 0]], torch.zeros(0, 3)),
+        # Not an attribute sample: no face at all, or only unknown labels.
+        make_sample(torch.zeros(0, 3), torch.zeros(0, 3)),
+        make_sample([[-1, -1, -1]], [[0.5, 0.5, 0.5]]),
+    ]
+    metrics = evaluate(AttributeAccuracy(), samples)
+    assert metrics['attr/num_samples'] == 4
+    assert metrics['attr/num_missed'] == 1
+    assert metrics['attr/acc/a'] == pytest.approx(50)  # 2 of 4
+    assert metrics['attr/acc/b'] == pytest.approx(200 / 3)  # unchanged
+    assert metrics['attr/acc/c'] == pytest.approx(100 / 3)  # 1 of 3
+
+
+def test_cascade_mode_matches_by_iou():
+    # The first (highest-score) prediction is another face; the labelled
+    # face is the second prediction.
+    sample = make_sample([[1, 0, 1]], [[0.1, 0.9, 0.1], [0.9, 0.1, 0.9]],
+                         gt_boxes=[[100, 100, 200, 200]],
+                         pred_boxes=[[0, 0, 50, 50], [102, 98, 201, 203]])
+    metrics = evaluate(AttributeAccuracy(), [sample])
+    assert metrics['attr/mean_accuracy'] == pytest.approx(100)
+    metrics = evaluate(AttributeAccuracy(match_mode='first'), [sample])
+    assert metrics['attr/mean_accuracy'] == pytest.approx(0)
+
+
+def test_names_fallback_and_mismatch():
+    metric = AttributeAccuracy()
+    metric.process({}, three_samples())
+    metrics = metric.compute_metrics(metric.results)
+    assert 'acc/attr_2' in metrics
+    with pytest.raises(ValueError, match='attribute_names'):
+        evaluate(AttributeAccuracy(), three_samples(), names=('a', 'b'))
+
+
+def test_no_attribute_samples_gives_nan():
+    metrics = evaluate(AttributeAccuracy(),
+                       [make_sample(torch.zeros(0, 3), torch.zeros(0, 3))])
+    assert math.isnan(metrics['attr/mean_accuracy'])
+    assert metrics['attr/num_samples'] == 0
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(threshold=1.5),
+    dict(match_mode='nearest'),
+    dict(match_iou=0),
+])
+def test_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        AttributeAccuracy(**kwargs)
+
+
+def test_registered():
+    from mmdet.registry import METRICS
+    metric = METRICS.build(dict(type='AttributeAccuracy', threshold=0.4))
+    assert isinstance(metric, AttributeAccuracy)
+    assert metric.prefix == 'attr'

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+from _face_samples import (FACE_BOX, FACE_KEYPOINTS, colour_centroids,
+                           loaded_results, make_info)
+
+from mcfa_mm.datasets.metainfo import LEFT_EYE_INDEX, RIGHT_EYE_INDEX
+from mcfa_mm.datasets.transforms import (FaceColorJitter, FaceRandomFlip,
+                                         FaceResize)
+
+
+def test_resize_keypoints_and_unclipped_boxes():
+    results = loaded_results([
+        make_info(),
+        make_info(bbox=[200., 150., 260., 210.], keypoints=None)
+    ])
+    out = FaceResize(scale=(120, 50))(results)  # (w, h): x 0.5, y 0.25
+    assert out['img_shape'] == (50, 120)
+    np.testing.assert_allclose(out['gt_keypoints'][0],
+                               np.array(FACE_KEYPOINTS) * [0.5, 0.25])
+    # Unannotated keypoints stay zeros.
+    np.testing.assert_array_equal(out['gt_keypoints'][1], np.zeros((5, 2)))
+    # The second box leaves the image and is not clipped (part faces).
+    np.testing.assert_allclose(out['gt_bboxes'].numpy()[1],
+                               [100, 37.5, 130, 52.5])
+
+
+def test_resize_keypoints_follow_pixels():
+    """Each landmark's colour blob ends up centred on the landmark."""
+    out = FaceResize(scale_factor=1.7)(loaded_results())
+    centroids = colour_centroids(out['img'])
+    np.testing.assert_allclose(centroids, out['gt_keypoints'][0], atol=0.5)
+
+
+def test_flip_lands_on_flipped_face_with_eyes_swapped():
+    results = loaded_results()
+    out = FaceRandomFlip(prob=1.0)(results)
+    assert out['flip'] and out['flip_direction'] == 'horizontal'
+    keypoints = out['gt_keypoints'][0]
+    box = out['gt_bboxes'].numpy()[0]
+    np.testing.assert_allclose(box, [80, 60, 160, 150])  # 240 - [160, 80]
+    # On the flipped face...
+    assert ((keypoints >= box[:2]) & (keypoints <= box[2:])).all()
+    # ...with the image-left eye still the left one.
+    assert keypoints[LEFT_EYE_INDEX, 0] < keypoints[RIGHT_EYE_INDEX, 0]
+    assert keypoints[3, 0] < keypoints[4, 0]
+    # The new left eye is the mirror of the old right eye.
+    np.testing.assert_allclose(keypoints[LEFT_EYE_INDEX],
+                               [240 - FACE_KEYPOINTS[RIGHT_EYE_INDEX][0],
+                                FACE_KEYPOINTS[RIGHT_EYE_INDEX][1]])
+    # Pixels: point i now sits on the blob painted for its mirror partner.
+    centroids = colour_centroids(out['img'])
+    np.testing.assert_allclose(centroids[[1, 0, 2, 4, 3]], keypoints,
+                               atol=1e-3)
+
+
+def test_flip_swaps_visibility_and_twice_is_identity():
+    results = loaded_results()
+    results['gt_keypoints_visible'][0] = [1, 0, 1, 1, 1]
+    results['gt_keypoints'][0, 1] = 0  # unannotated -> zeros
+    flip = FaceRandomFlip(prob=1.0)
+    once = flip(dict(results, img=results['img'].copy()))
+    np.testing.assert_array_equal(once['gt_keypoints_visible'][0],
+                                  [0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(once['gt_keypoints'][0, 0], [0, 0])
+    twice = flip(once)
+    np.testing.assert_allclose(twice['gt_keypoints'], results['gt_keypoints'])
+    np.testing.assert_array_equal(twice['gt_keypoints_visible'],
+                                  results['gt_keypoints_visible'])
+
+
+@pytest.mark.parametrize('direction', ['vertical', 'diagonal',
+                                       ['horizontal', 'vertical']])
+def test_flip_other_directions_not_implemented(direction):
+    with pytest.raises(NotImplementedError, match='horizontally'):
+        FaceRandomFlip(prob=0.5, direction=direction)
+
+
+def test_color_jitter():
+    rng = np.random.RandomState(0)
+    img = rng.randint(0, 256, (64, 64, 3)).astype(np.uint8)
+    # prob 0: untouched.
+    out = FaceColorJitter(prob=0.)(dict(img=img.copy()))
+    np.testing.assert_array_equal(out['img'], img)
+    # Zero strengths: every factor is 1, identity.
+    out = FaceColorJitter(0., 0., 0., prob=1.)(dict(img=img.copy()))
+    np.testing.assert_array_equal(out['img'], img)
+    # Brightness only scales.
+    np.random.seed(0)
+    out = FaceColorJitter(0.5, 0., 0., prob=1.)(dict(img=img.copy()))
+    assert out['img'].dtype == np.uint8 and out['img'].shape == img.shape
+    assert not np.array_equal(out['img'], img)
+    # Single-channel images are jittered too (no saturation).
+    grey = img[..., 0]
+    out = FaceColorJitter(prob=1.)(dict(img=grey.copy()))
+    assert out['img'].shape == grey.shape and out['img'].dtype == np.uint8
+
+
+def test_color_jitter_keeps_grey_pixels_grey():
+    """Saturation and contrast act on grey pixels without tinting them."""
+    img = np.repeat(np.arange(64, dtype=np.uint8)[None, :, None] * 4, 3, 2)
+    img = np.repeat(img, 8, 0)
+    np.random.seed(0)
+    out = FaceColorJitter(0.3, 0.3, 0.9, prob=1.)(dict(img=img))['img']
+    assert (np.abs(out.astype(int) - out[..., :1]) <= 1).all()

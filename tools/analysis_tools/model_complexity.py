@@ -1,0 +1,45 @@
+"""Parameters and MACs per face of an MCFA config, per sub-network (JSON).
+
+Example:
+    python tools/analysis_tools/model_complexity.py \
+        configs/mcfa/mcfa_vgg16_8xb32-30e_celeba-multisource.py
+"""
+import argparse
+import json
+
+import torch
+from mmengine.config import Config
+
+import mcfa_mm  # noqa: F401  (registers the components)
+from mcfa_mm.utils.complexity import count_macs
+from mmdet.registry import MODELS
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='model config file')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    model = MODELS.build(cfg.model).eval()
+    size = model.input_size
+    face = torch.zeros(1, 3, size, size)
+    report = dict(config=args.config, input_size=size)
+    for num_stages, name in ((1, 'S'), (2, 'S+M'), (3, 'S+M+L')):
+        counts = count_macs(
+            model, face, num_stages, forward=model.extract_feat)
+        report[f'{name}_backbone_neck_gmacs'] = round(counts['macs'] / 1e9, 3)
+    total = count_macs(model, face, mode='tensor')
+    report.update(
+        params_m=round(total['params'] / 1e6, 2),
+        gmacs_per_face=round(total['macs'] / 1e9, 3),
+        conv_gmacs=round(total['conv_macs'] / 1e9, 3),
+        linear_gmacs=round(total['linear_macs'] / 1e9, 3))
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == '__main__':
+    main()
