@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Launches one process per GPU with torchrun (torch.distributed.run).
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py arguments]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 
@@ -10,7 +11,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-torchrun \
+python -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

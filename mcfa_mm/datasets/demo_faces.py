@@ -161,9 +161,10 @@ def _draw_features(img, f: _FaceFrame, a: Dict[str, int], skin, hair,
         cv2.circle(img, (nx + s * int(0.05 * w), ny), max(1, int(w / 45)),
                    shade, -1)
     if a['Goatee'] > 0:
-        beard = (60, 110, 150) if blond else dark
-        cv2.ellipse(img, ((mlx + mrx) // 2, int(f.y + 0.92 * f.h)),
-                    (int(0.13 * w), int(0.08 * f.h)), f.roll, 0, 360, beard,
+        # Darker than any skin tone so the patch shows on every face.
+        beard = (30, 50, 75) if blond else tuple(int(c * 0.4) for c in hair)
+        cv2.ellipse(img, ((mlx + mrx) // 2, int(f.y + 0.91 * f.h)),
+                    (int(0.15 * w), int(0.1 * f.h)), f.roll, 0, 360, beard,
                     -1, cv2.LINE_AA)
     _draw_mouth(img, (mlx, mly), (mrx, mry), f.h, a['Smiling'] > 0, male)
 

@@ -1,4 +1,5 @@
 """Small builders shared by the tests, benchmarks and docs examples."""
-from .model_builders import tiny_mcfa_config, random_face_samples
+from .fake_layouts import write_fake_layouts
+from .model_builders import random_face_samples, tiny_mcfa_config
 
-__all__ = ['tiny_mcfa_config', 'random_face_samples']
+__all__ = ['tiny_mcfa_config', 'random_face_samples', 'write_fake_layouts']

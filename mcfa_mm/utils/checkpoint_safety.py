@@ -5,11 +5,18 @@ file names. torch >= 2.6 defaults to the weights-only unpickler, which
 refuses MMEngine's checkpoints because their ``message_hub`` state pickles
 ``HistoryBuffer`` objects and numpy arrays / scalars. Rather than turning
 the safety off, mcfa-mm allow-lists exactly those classes, scoped to the
-load (``torch.serialization.safe_globals``), never ``builtins.getattr`` or
-anything else that would let a hostile file reach arbitrary code.
+load (``torch.serialization.safe_globals``).
+
+Each ``HistoryBuffer`` also pickles its statistics methods as
+``getattr(HistoryBuffer, 'mean')``. Allowing ``builtins.getattr`` itself
+would hand a hostile file a path from any allowed class to its module's
+globals and on to ``eval``; instead the name ``builtins.getattr`` is bound,
+for the load only, to :func:`history_buffer_getattr`, which answers only
+``HistoryBuffer``'s statistics methods.
 """
 import os.path as osp
-from typing import Callable, List, Optional
+import pickle
+from typing import Any, Callable, List, Optional
 
 import numpy as np
 import torch
@@ -26,19 +33,49 @@ def _numpy_reconstructors() -> List[Callable]:
     return [multiarray._reconstruct, multiarray.scalar]
 
 
+#: Statistics methods HistoryBuffer defines itself (custom ones registered
+#: through ``HistoryBuffer.register_statistics`` are allowed too).
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_getattr(obj: Any, name: str) -> Callable:
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    Args:
+        obj: Must be the ``HistoryBuffer`` class.
+        name (str): A statistics method name.
+
+    Returns:
+        Callable: ``HistoryBuffer.<name>``.
+
+    Raises:
+        pickle.UnpicklingError: For any other object or attribute.
+    """
+    allowed = set(_HISTORY_BUFFER_STATISTICS) | set(
+        HistoryBuffer._statistics_methods)
+    if obj is not HistoryBuffer or name not in allowed:
+        raise pickle.UnpicklingError(
+            f'checkpoint asks for getattr({obj!r}, {name!r}); only '
+            'HistoryBuffer statistics methods are allowed')
+    return getattr(HistoryBuffer, name)
+
+
 def mmengine_checkpoint_globals() -> List:
     """Everything besides tensors that an MMEngine checkpoint pickles.
 
     Returns:
         list: Classes and functions to allow in the weights-only unpickler:
         ``HistoryBuffer`` (the message hub's logged scalars), numpy arrays,
-        dtypes and scalars (``_codecs.encode`` rebuilds a scalar's bytes).
+        dtypes and scalars (``_codecs.encode`` rebuilds a scalar's bytes),
+        and :func:`history_buffer_getattr` under the name
+        ``builtins.getattr``.
     """
     import _codecs
     dtype_classes = [type(np.dtype(name)) for name in (
         'float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8',
         'uint8', 'bool')]
-    return [HistoryBuffer, np.ndarray, np.dtype, _codecs.encode
+    return [HistoryBuffer, np.ndarray, np.dtype, _codecs.encode,
+            (history_buffer_getattr, 'builtins.getattr')
             ] + _numpy_reconstructors() + dtype_classes
 
 

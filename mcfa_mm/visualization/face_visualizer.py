@@ -112,8 +112,8 @@ class FaceVisualizer(DetLocalVisualizer):
                 and 'gt_instances' in data_sample
                 and _is_original_image(image, data_sample.metainfo)):
             data_sample = data_sample.clone()
-            data_sample.gt_instances = gt_to_original(
-                data_sample.gt_instances, data_sample.metainfo)
+            data_sample.gt_instances = gt_to_original(data_sample.gt_instances,
+                                                      data_sample.metainfo)
         super().add_datasample(
             name,
             image,
@@ -146,11 +146,11 @@ class FaceVisualizer(DetLocalVisualizer):
             return drawn
         self.set_image(drawn)
         bboxes = instances.bboxes.float()
-        if 'keypoints' in instances:
-            self._draw_keypoints(instances, bboxes)
         texts = self._attribute_texts(instances)
         if texts:
             self._draw_attribute_texts(texts, bboxes, image.shape[:2])
+        if 'keypoints' in instances:
+            self._draw_keypoints(instances, bboxes)
         return self.get_image()
 
     def _draw_keypoints(self, instances: InstanceData,
@@ -174,6 +174,8 @@ class FaceVisualizer(DetLocalVisualizer):
                 edge_colors=[colors[i] for i in index],
                 face_colors=[colors[i] for i in index],
                 alpha=1.0)
+            # Above the text boxes (zorder 3), which may overlap the face.
+            self.ax_save.collections[-1].set_zorder(4)
 
     def _keypoint_colors(self, num: int) -> List[ColorType]:
         """Colour of each landmark from its name's side."""
@@ -229,8 +231,7 @@ class FaceVisualizer(DetLocalVisualizer):
 
     def _draw_attribute_texts(self, texts: List[str], bboxes: torch.Tensor,
                               image_shape: Tuple[int, int]) -> None:
-        """Write each face's text under its box (inside if no room)."""
-        height = image_shape[0]
+        """Write each face's text beside its box, where it fits."""
         areas = ((bboxes[:, 2] - bboxes[:, 0]) *
                  (bboxes[:, 3] - bboxes[:, 1])).numpy()
         scales = _get_adaptive_scales(areas)
@@ -238,22 +239,49 @@ class FaceVisualizer(DetLocalVisualizer):
             if not text:
                 continue
             font_size = max(int(11 * scale), 5)
-            # matplotlib points at mmengine's 100 dpi: ~1.4 px each.
-            text_height = 1.4 * font_size * 1.25 * (text.count('\n') + 1)
-            below = box[3] + self.line_width + text_height <= height
-            y = box[3] + self.line_width if below else box[3] - self.line_width
+            position, vertical, horizontal = self._text_anchor(
+                text, font_size, box, image_shape)
             self.draw_texts(
                 text,
-                np.array([box[0] + self.line_width, y]),
+                np.array(position),
                 colors=self.attr_text_color,
                 font_sizes=font_size,
-                vertical_alignments='top' if below else 'bottom',
+                vertical_alignments=vertical,
+                horizontal_alignments=horizontal,
                 bboxes=[{
                     'facecolor': 'black',
                     'alpha': 0.6,
                     'pad': 0.5,
                     'edgecolor': 'none'
                 }])
+
+    def _text_anchor(self, text: str, font_size: int, box: List[float],
+                     image_shape: Tuple[int, int]) -> tuple:
+        """Position and alignments of a text block next to ``box``.
+
+        Tries below, right, left and above the box, in that order, so that
+        the text hides neither the face nor the image border; a face that
+        fills the image (crop mode) gets the text inside, at its bottom.
+        """
+        height, width = image_shape
+        # matplotlib points at mmengine's 100 dpi are ~1.4 px; a character
+        # is about 0.6 em wide, a line 1.25 em high, and the background
+        # box pads 0.5 em on each side.
+        em = 1.4 * font_size
+        lines = text.splitlines()
+        text_w = em * (0.6 * max(len(line) for line in lines) + 1)
+        text_h = em * (1.25 * len(lines) + 1)
+        x1, y1, x2, y2 = box
+        gap = self.line_width
+        if y2 + gap + text_h <= height:
+            return (x1 + gap, y2 + gap), 'top', 'left'
+        if x2 + gap + text_w <= width:
+            return (x2 + gap, y1), 'top', 'left'
+        if x1 - gap - text_w >= 0:
+            return (x1 - gap, y1), 'top', 'right'
+        if y1 - gap - text_h >= 0:
+            return (x1 + gap, y1 - gap), 'bottom', 'left'
+        return (x1 + gap, y2 - gap), 'bottom', 'left'
 
 
 def gt_to_original(instances: InstanceData, meta: dict) -> InstanceData:
@@ -271,13 +299,13 @@ def gt_to_original(instances: InstanceData, meta: dict) -> InstanceData:
         InstanceData: A mapped copy.
     """
     instances = _with_tensor_boxes(instances)
-    scale = torch.as_tensor(meta.get('scale_factor', (1., 1.)),
-                            dtype=torch.float32)
-    offset = torch.as_tensor(meta.get('crop_offset', (0., 0.)),
-                             dtype=torch.float32)
+    scale = torch.as_tensor(
+        meta.get('scale_factor', (1., 1.)), dtype=torch.float32)
+    offset = torch.as_tensor(
+        meta.get('crop_offset', (0., 0.)), dtype=torch.float32)
     if 'bboxes' in instances:
-        instances.bboxes = (instances.bboxes.float() / scale.repeat(2) +
-                            offset.repeat(2))
+        instances.bboxes = (
+            instances.bboxes.float() / scale.repeat(2) + offset.repeat(2))
     if 'keypoints' in instances:
         keypoints = torch.as_tensor(instances.keypoints).float()
         mapped = keypoints / scale + offset

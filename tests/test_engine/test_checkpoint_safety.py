@@ -105,3 +105,12 @@ def test_getattr_gadget_is_refused(tmp_path):
     torch.save({'meta': _Gadget()}, path)
     with pytest.raises(pickle.UnpicklingError):
         load_weights_only(path)
+
+
+def test_restricted_getattr_answers_only_statistics():
+    from mcfa_mm.utils.checkpoint_safety import history_buffer_getattr
+    assert history_buffer_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    with pytest.raises(pickle.UnpicklingError):
+        history_buffer_getattr(HistoryBuffer, '__init__')
+    with pytest.raises(pickle.UnpicklingError):
+        history_buffer_getattr(torch, 'load')

@@ -45,8 +45,7 @@ def _fake_runner(tmp_path, model, iteration: int, names=NAMES):
 
 def _weights():
     return dict(
-        s=torch.full((4, ), 0.25),
-        l=torch.tensor([0.7, 0.1, 0.1, 0.1]))
+        s=torch.full((4, ), 0.25), l=torch.tensor([0.7, 0.1, 0.1, 0.1]))
 
 
 def test_weight_entropy():
@@ -129,7 +128,9 @@ def test_hook_names_fallback_and_models_without_weights(tmp_path):
 class _ToyFaceDataset(torch.utils.data.Dataset):
     """Random packed face crops with ``attribute_names`` in its metainfo."""
 
-    def __init__(self, size: int = 8, input_size: int = 64,
+    def __init__(self,
+                 size: int = 8,
+                 input_size: int = 64,
                  num_attributes: int = 4) -> None:
         self.size = size
         self.input_size = input_size
@@ -143,8 +144,10 @@ class _ToyFaceDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict:
         generator = torch.Generator().manual_seed(index)
         image = torch.randint(
-            0, 256, (3, self.input_size, self.input_size),
-            generator=generator, dtype=torch.uint8)
+            0,
+            256, (3, self.input_size, self.input_size),
+            generator=generator,
+            dtype=torch.uint8)
         sample, = random_face_samples(
             1, self.input_size, self.num_attributes, seed=index)
         return dict(inputs=image, data_samples=sample)
@@ -186,6 +189,6 @@ def test_weights_reach_the_runner_json_log(tmp_path):
 
     with open(osp.join(tmp_path, 'dynamic_weights.jsonl')) as file:
         lines = [json.loads(line) for line in file]
-    assert [(r['iter'], r['stage']) for r in lines] == [
-        (2, 's'), (2, 'm'), (2, 'l'), (4, 's'), (4, 'm'), (4, 'l')
-    ]
+    assert [(r['iter'], r['stage']) for r in lines] == [(2, 's'), (2, 'm'),
+                                                        (2, 'l'), (4, 's'),
+                                                        (4, 'm'), (4, 'l')]

@@ -146,8 +146,9 @@ def test_works_with_det_visualization_hook(tmp_path):
     sample.set_metainfo(dict(img_path=img_path))
     with torch.no_grad():
         outputs = model.test_step(
-            dict(inputs=[torch.zeros(3, 64, 64, dtype=torch.uint8)],
-                 data_samples=[sample]))
+            dict(
+                inputs=[torch.zeros(3, 64, 64, dtype=torch.uint8)],
+                data_samples=[sample]))
     assert 'attribute_scores' in outputs[0].pred_instances
 
     runner = SimpleNamespace(work_dir=str(tmp_path), timestamp='ts')
@@ -155,3 +156,17 @@ def test_works_with_det_visualization_hook(tmp_path):
     out_file = osp.join(tmp_path, 'ts', 'show', 'face_0.jpg')
     assert osp.isfile(out_file)
     assert mmcv.imread(out_file).shape == (64, 128, 3)
+
+
+def test_attribute_text_goes_where_it_fits():
+    visualizer = _visualizer()
+    text = 'Smiling 0.90\nYoung 0.80'
+    box = [20., 20., 100., 100.]
+    # room below the face
+    _, vertical, _ = visualizer._text_anchor(text, 10, box, (300, 300))
+    assert vertical == 'top'
+    (x, y), _, horizontal = visualizer._text_anchor(text, 10, box, (110, 300))
+    assert (x > 100, horizontal) == (True, 'left')  # right of the box
+    # a face filling the image (crop mode): inside, at the bottom
+    (_, y), vertical, _ = visualizer._text_anchor(text, 10, box, (104, 104))
+    assert vertical == 'bottom' and y < 100

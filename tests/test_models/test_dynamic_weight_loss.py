@@ -98,3 +98,34 @@ def test_missing_weight_logits():
     with pytest.raises(ValueError, match='needs weight_logits'):
         DynamicWeightAttributeLoss(mode='paper')(torch.zeros(1, 2),
                                                  torch.ones(1, 2))
+
+
+def test_adversarial_weights_converge_to_softmax_of_losses():
+    """Trained alone, the weight layer settles at softmax(l / lambda)."""
+    target = torch.tensor([[0.0, 0.0, 0.0]])
+    logits = torch.tensor([[1.0, 0.0, -1.5]])  # BCE losses differ
+    alpha = torch.zeros(1, 3, requires_grad=True)
+    fn = DynamicWeightAttributeLoss(mode='adversarial', entropy_weight=0.5)
+    optim = torch.optim.SGD([alpha], lr=0.5)
+    for _ in range(300):
+        optim.zero_grad()
+        fn(logits, target.long(), alpha).backward()
+        optim.step()
+    per_attr = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, target, reduction='none')
+    expected = torch.softmax(per_attr / 0.5, dim=1)[0]
+    assert torch.allclose(fn.last_weights, expected, atol=1e-3)
+    assert fn.last_weights.argmax() == 0  # the hardest attribute leads
+
+
+def test_paper_weights_collapse_on_the_easiest_attribute():
+    target = torch.tensor([[0, 0, 0]])
+    logits = torch.tensor([[1.0, 0.0, -1.5]])
+    alpha = torch.zeros(1, 3, requires_grad=True)
+    fn = DynamicWeightAttributeLoss(mode='paper')
+    optim = torch.optim.SGD([alpha], lr=0.5)
+    for _ in range(300):
+        optim.zero_grad()
+        fn(logits, target, alpha).backward()
+        optim.step()
+    assert fn.last_weights.argmax() == 2 and fn.last_weights[2] > 0.9

@@ -43,22 +43,27 @@ def _train_record(step: int) -> dict:
 def _fake_work_dir(root: str) -> str:
     work_dir = osp.join(root, 'work')
     records = [_train_record(step) for step in (10, 20, 30)]
-    records.insert(2, {
-        **{f'attr/acc/{n}': 80 + i for i, n in enumerate(NAMES)},
-        'attr/mean_accuracy': 81.5,
-        'data_time': 0.01,
-        'time': 0.1,
-        'step': 20,
-    })
-    # an older run must be ignored: only the latest is plotted
+    records.insert(
+        2, {
+            **{
+                f'attr/acc/{n}': 80 + i
+                for i, n in enumerate(NAMES)
+            },
+            'attr/mean_accuracy': 81.5,
+            'data_time': 0.01,
+            'time': 0.1,
+            'step': 20,
+        })
+    # an older run that the latest restarted from scratch: replaced
     _write_lines(
         osp.join(work_dir, '20240101_000000', 'vis_data', 'scalars.json'),
-        [dict(step=1, loss=99.0)])
+        [dict(step=step, loss=99.0) for step in (10, 20, 30, 40)])
     _write_lines(
         osp.join(work_dir, '20240102_000000', 'vis_data', 'scalars.json'),
         records)
     weights = []
-    for step in (10, 20, 30, 20):  # 20 twice: a resumed run re-logs it
+    # a run resumed from the checkpoint of iteration 10 re-logs 20
+    for step in (10, 20, 30, 20):
         for stage in 'sml':
             weights.append(
                 dict(
@@ -85,8 +90,9 @@ def test_plots_all_three_kinds(tmp_path, plot_logs):
     assert names == [
         'attribute_accuracy.png', 'dynamic_weights_l.png', 'loss_curves.png'
     ]
-    assert all(osp.dirname(p) == osp.join(work_dir, 'plots')
-               for p in summary['files'])
+    assert all(
+        osp.dirname(p) == osp.join(work_dir, 'plots')
+        for p in summary['files'])
     _assert_pngs(summary['files'])
     assert summary['skipped'] == {}
 
@@ -97,11 +103,12 @@ def test_plots_all_three_kinds(tmp_path, plot_logs):
 
 def test_readers(tmp_path, plot_logs):
     work_dir = _fake_work_dir(str(tmp_path))
-    train, evaluation = plot_logs.split_records(
-        plot_logs.load_scalars(work_dir))
+    runs = plot_logs.load_scalars(work_dir)
+    assert [len(run) for run in runs] == [4, 4]
+    train, evaluation = plot_logs.split_records(runs[-1])
     assert [r['step'] for r in train] == [10, 20, 30]
     assert len(evaluation) == 1
-    assert len(plot_logs.load_scalars(work_dir, all_runs=True)) == 5
+    assert len(plot_logs.load_scalars(work_dir, latest_run=True)) == 1
 
     accuracies, source = plot_logs.find_accuracies(work_dir, 'attr')
     assert accuracies == {n: 80 + i for i, n in enumerate(NAMES)}
@@ -118,7 +125,23 @@ def test_readers(tmp_path, plot_logs):
 
     records = plot_logs.load_dynamic_weights(
         osp.join(work_dir, 'dynamic_weights.jsonl'), 'l')
-    assert [r['iter'] for r in records['l']] == [10, 20, 30]
+    assert [r['iter'] for r in records['l']] == [10, 20]
+
+
+def test_join_steps(plot_logs):
+
+    def steps(*runs):
+        records = [
+            dict(step=s, run=i) for i, run in enumerate(runs) for s in run
+        ]
+        return [(r['step'], r['run']) for r in plot_logs.join_steps(records)]
+
+    # resumed at 30: continues
+    assert steps([10, 20], [30, 40]) == [(10, 0), (20, 0), (30, 1), (40, 1)]
+    # resumed from the checkpoint of 10: the later history is replaced
+    assert steps([10, 20, 30], [20, 30]) == [(10, 0), (20, 1), (30, 1)]
+    # restarted from scratch: only the new run is left
+    assert steps([10, 20, 30], [10]) == [(10, 1)]
 
 
 def test_empty_work_dir_writes_nothing(tmp_path, plot_logs):
@@ -134,7 +157,9 @@ def test_command_line_prints_json(tmp_path):
     out_dir = str(tmp_path / 'out')
     result = subprocess.run(
         [sys.executable, SCRIPT, work_dir, '--out-dir', out_dir],
-        capture_output=True, text=True, check=True)
+        capture_output=True,
+        text=True,
+        check=True)
     summary = json.loads(result.stdout)
     assert len(summary['files']) == 3
     _assert_pngs(summary['files'])

@@ -38,7 +38,8 @@ from mcfa_mm.testing import random_face_samples
 @DATASETS.register_module()
 class ToyPackedFaces(Dataset):
 
-    def __init__(self, img_dir, size=8, input_size=64):
+    # lazy_init: mmdet's init_detector builds the test set for its palette
+    def __init__(self, img_dir, size=8, input_size=64, lazy_init=False):
         self.metainfo = dict(classes=('face', ), attribute_names={names},
                              landmark_names=('left_eye', 'right_eye', 'nose',
                                              'left_mouth', 'right_mouth'))
@@ -60,7 +61,8 @@ class ToyPackedFaces(Dataset):
         image = mmcv.imread(self.paths[index]).transpose(2, 0, 1)
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(image)),
                     data_samples=self.samples[index])
-'''.format(names=repr(NAMES), num=len(NAMES))
+'''.format(
+    names=repr(NAMES), num=len(NAMES))
 
 CONFIG = '''
 custom_imports = dict(imports=['toy_faces', 'mcfa_mm'],
@@ -105,10 +107,17 @@ resume = False
 def _run(args, tmp_path, timeout=300):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [str(tmp_path), REPO_ROOT, env.get('PYTHONPATH', '')])
-    result = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+        [str(tmp_path), REPO_ROOT,
+         env.get('PYTHONPATH', '')])
+    result = subprocess.run(
+        [sys.executable] + args,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    assert result.returncode == 0, (
+        result.stdout[-3000:] + result.stderr[-5000:])
     return result
 
 
@@ -124,8 +133,9 @@ def trained(tmp_path_factory):
                 model=tiny_mcfa_config(num_attributes=len(NAMES)),
                 img_dir=str(tmp_path / 'imgs'))))
     work_dir = tmp_path / 'work'
-    _run(['tools/train.py', str(config), '--work-dir', str(work_dir)],
-         tmp_path)
+    _run(['tools/train.py',
+          str(config), '--work-dir',
+          str(work_dir)], tmp_path)
     return tmp_path, config, work_dir
 
 
@@ -145,8 +155,9 @@ def test_train_writes_checkpoint_logs_and_weights(trained):
 def test_resume_continues_from_the_latest_checkpoint(trained):
     tmp_path, config, work_dir = trained
     result = _run([
-        'tools/train.py', str(config), '--work-dir', str(work_dir),
-        '--resume', '--cfg-options', 'train_cfg.max_iters=6',
+        'tools/train.py',
+        str(config), '--work-dir',
+        str(work_dir), '--resume', '--cfg-options', 'train_cfg.max_iters=6',
         'train_cfg.val_interval=100'
     ], tmp_path)
     assert 'resumed' in (result.stdout + result.stderr).lower()
@@ -159,8 +170,11 @@ def test_test_dumps_results_and_draws(trained):
     tmp_path, config, work_dir = trained
     out = tmp_path / 'results.pkl'
     _run([
-        'tools/test.py', str(config), str(work_dir / 'iter_4.pth'),
-        '--work-dir', str(work_dir), '--out', str(out), '--show-dir', 'show'
+        'tools/test.py',
+        str(config),
+        str(work_dir / 'iter_4.pth'), '--work-dir',
+        str(work_dir), '--out',
+        str(out), '--show-dir', 'show'
     ], tmp_path)
     with open(out, 'rb') as file:
         results = pickle.load(file)
@@ -190,8 +204,8 @@ def test_image_demo_and_plot_logs(trained):
     assert {name for name, _ in face['attributes']} <= set(NAMES)
     assert osp.getsize(out_file) > 0
 
-    result = _run(['tools/analysis_tools/plot_logs.py', str(work_dir)],
-                  tmp_path)
+    result = _run(['tools/analysis_tools/plot_logs.py',
+                   str(work_dir)], tmp_path)
     summary = json.loads(result.stdout)
     assert sorted(osp.basename(p) for p in summary['files']) == [
         'attribute_accuracy.png', 'dynamic_weights_l.png', 'loss_curves.png'

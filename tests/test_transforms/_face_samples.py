@@ -10,11 +10,12 @@ import numpy as np
 #: A frontal synthetic face in a 200 x 240 (h x w) image. Keypoints sit at
 #: pixel centres (x + 0.5) so a coloured pixel marks each one exactly.
 FACE_BOX = [80., 60., 160., 150.]
-FACE_KEYPOINTS = [[100.5, 90.5], [140.5, 90.5], [120.5, 112.5],
-                  [104.5, 130.5], [136.5, 130.5]]
+FACE_KEYPOINTS = [[100.5, 90.5], [140.5, 90.5], [120.5, 112.5], [104.5, 130.5],
+                  [136.5, 130.5]]
 #: One distinct colour per landmark; none is a mix of two others' channels.
-KEYPOINT_COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255],
-                             [255, 255, 0], [0, 255, 255]], dtype=np.uint8)
+KEYPOINT_COLOURS = np.array(
+    [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255]],
+    dtype=np.uint8)
 IMG_HW = (200, 240)
 
 
@@ -26,7 +27,9 @@ def draw_keypoints(img: np.ndarray, keypoints, radius: int = 4) -> None:
             col - radius:col + radius + 1] = colour
 
 
-def make_info(bbox=FACE_BOX, keypoints=FACE_KEYPOINTS, attributes=(1, 0, -1),
+def make_info(bbox=FACE_BOX,
+              keypoints=FACE_KEYPOINTS,
+              attributes=(1, 0, -1),
               ignore_flag=0) -> dict:
     """One instance as the datasets emit it."""
     return dict(
@@ -90,6 +93,6 @@ def iou_xyxy(a, b) -> float:
     iw = max(0., min(a[2], b[2]) - max(a[0], b[0]))
     ih = max(0., min(a[3], b[3]) - max(a[1], b[1]))
     inter = iw * ih
-    union = ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) *
-             (b[3] - b[1]) - inter)
+    union = ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) -
+             inter)
     return inter / union if union > 0 else 0.

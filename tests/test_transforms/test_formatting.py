@@ -22,9 +22,7 @@ def test_pack_keeps_face_fields():
     gt = sample.gt_instances
     assert gt.bboxes.shape == (1, 4)
     assert gt.labels.tolist() == [0]
-    assert gt.box_known.dtype == torch.bool and gt.box_known.tolist() == [
-        True
-    ]
+    assert gt.box_known.dtype == torch.bool and gt.box_known.tolist() == [True]
     assert gt.keypoints.shape == (1, 5, 2)
     np.testing.assert_allclose(
         gt.keypoints[0].numpy(),
@@ -41,8 +39,7 @@ def test_pack_keeps_face_fields():
 
 
 def test_pack_ignored_instances():
-    results = _prepare(
-        loaded_results([make_info(), make_info(ignore_flag=1)]))
+    results = _prepare(loaded_results([make_info(), make_info(ignore_flag=1)]))
     sample = PackFaceInputs()(results)['data_samples']
     assert len(sample.gt_instances) == 1
     assert len(sample.ignored_instances) == 1
@@ -52,8 +49,8 @@ def test_pack_ignored_instances():
 def test_pack_negative_has_empty_fields_with_shapes():
     np.random.seed(0)
     results = MineFaceSample(
-        sample_ratios=dict(negative=1),
-        iou_ranges=dict(negative=(0., 0.001)))(loaded_results())
+        sample_ratios=dict(negative=1), iou_ranges=dict(negative=(0., 0.001)))(
+            loaded_results())
     sample = PackFaceInputs()(_prepare(results))['data_samples']
     gt = sample.gt_instances
     assert sample.face_label == 0
@@ -75,8 +72,10 @@ def test_pack_without_annotations():
         ori_shape=(20, 30),
         img_shape=(20, 30),
         scale_factor=(1., 1.))
-    packed = PackFaceInputs(meta_keys=('img_id', 'img_shape', 'scale_factor',
-                                       'face_label', 'crop_offset'))(results)
+    packed = PackFaceInputs(
+        meta_keys=('img_id', 'img_shape', 'scale_factor', 'face_label',
+                   'crop_offset'))(
+                       results)
     sample = packed['data_samples']
     np.testing.assert_array_equal(sample.crop_offset, [0, 0])
     assert 'face_label' not in sample.metainfo

@@ -31,11 +31,9 @@ def test_load_none_fields():
     info = make_info(bbox=None, keypoints=None, attributes=None)
     results = LoadFaceAnnotations(num_attributes=4)(
         make_results([info], img_hw=(50, 40)))
-    np.testing.assert_allclose(results['gt_bboxes'].numpy(),
-                               [[0, 0, 40, 50]])
+    np.testing.assert_allclose(results['gt_bboxes'].numpy(), [[0, 0, 40, 50]])
     np.testing.assert_array_equal(results['gt_box_known'], [False])
-    np.testing.assert_array_equal(results['gt_keypoints'],
-                                  np.zeros((1, 5, 2)))
+    np.testing.assert_array_equal(results['gt_keypoints'], np.zeros((1, 5, 2)))
     np.testing.assert_array_equal(results['gt_keypoints_visible'],
                                   np.zeros((1, 5)))
     np.testing.assert_array_equal(results['gt_attributes'], -np.ones((1, 4)))
@@ -45,11 +43,9 @@ def test_load_none_fields():
 def test_load_infers_num_attributes_from_other_instances():
     instances = [make_info(attributes=None), make_info(attributes=[1, 0])]
     results = LoadFaceAnnotations()(make_results(instances))
-    np.testing.assert_array_equal(results['gt_attributes'],
-                                  [[-1, -1], [1, 0]])
+    np.testing.assert_array_equal(results['gt_attributes'], [[-1, -1], [1, 0]])
     # Nothing to infer from: zero columns.
-    results = LoadFaceAnnotations()(
-        make_results([make_info(attributes=None)]))
+    results = LoadFaceAnnotations()(make_results([make_info(attributes=None)]))
     assert results['gt_attributes'].shape == (1, 0)
 
 

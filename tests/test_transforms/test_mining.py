@@ -106,8 +106,8 @@ def test_crop_pads_with_zeros_and_keeps_pixels():
     img = out['img']
     h, w = img.shape[:2]
     rows, cols = np.arange(h) + y0, np.arange(w) + x0
-    inside = ((rows >= 0) & (rows < 200))[:, None] & (
-        (cols >= 0) & (cols < 240))[None]
+    inside = ((rows >= 0) & (rows < 200))[:, None] & ((cols >= 0) &
+                                                      (cols < 240))[None]
     assert (img[inside] == 7).all()
     assert (img[~inside] == 0).all()
 
@@ -129,7 +129,8 @@ def test_face_covering_image_falls_back_to_positive():
         img_hw=(60, 60),
         draw=False)
     out = MineFaceSample(
-        sample_ratios=only('negative'), iou_ranges=MCFA_IOU_RANGES)(results)
+        sample_ratios=only('negative'), iou_ranges=MCFA_IOU_RANGES)(
+            results)
     assert out['mining_type'] == 'positive'
     assert in_range(iou_xyxy(crop_box(out), [2, 2, 58, 58]), 0.65, 1.0)
 

@@ -24,7 +24,7 @@ def _flip_order():
     return order
 
 
-@pytest.mark.parametrize('size,atol', [(48, 1.0), (160, 0.4)])
+@pytest.mark.parametrize('size,atol', [(48, 0.5), (160, 0.2)])
 def test_landmarks_follow_pixels(size, atol):
     np.random.seed(0)
     mine = MineFaceSample(sample_ratios=dict(positive=1, part=1))

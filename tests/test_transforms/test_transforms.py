@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from _face_samples import (FACE_BOX, FACE_KEYPOINTS, colour_centroids,
-                           loaded_results, make_info)
+from _face_samples import (FACE_KEYPOINTS, colour_centroids, loaded_results,
+                           make_info)
 
 from mcfa_mm.datasets.metainfo import LEFT_EYE_INDEX, RIGHT_EYE_INDEX
 from mcfa_mm.datasets.transforms import (FaceColorJitter, FaceRandomFlip,
@@ -44,13 +44,14 @@ def test_flip_lands_on_flipped_face_with_eyes_swapped():
     assert keypoints[LEFT_EYE_INDEX, 0] < keypoints[RIGHT_EYE_INDEX, 0]
     assert keypoints[3, 0] < keypoints[4, 0]
     # The new left eye is the mirror of the old right eye.
-    np.testing.assert_allclose(keypoints[LEFT_EYE_INDEX],
-                               [240 - FACE_KEYPOINTS[RIGHT_EYE_INDEX][0],
-                                FACE_KEYPOINTS[RIGHT_EYE_INDEX][1]])
+    np.testing.assert_allclose(keypoints[LEFT_EYE_INDEX], [
+        240 - FACE_KEYPOINTS[RIGHT_EYE_INDEX][0],
+        FACE_KEYPOINTS[RIGHT_EYE_INDEX][1]
+    ])
     # Pixels: point i now sits on the blob painted for its mirror partner.
     centroids = colour_centroids(out['img'])
-    np.testing.assert_allclose(centroids[[1, 0, 2, 4, 3]], keypoints,
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        centroids[[1, 0, 2, 4, 3]], keypoints, atol=1e-3)
 
 
 def test_flip_swaps_visibility_and_twice_is_identity():
@@ -68,8 +69,8 @@ def test_flip_swaps_visibility_and_twice_is_identity():
                                   results['gt_keypoints_visible'])
 
 
-@pytest.mark.parametrize('direction', ['vertical', 'diagonal',
-                                       ['horizontal', 'vertical']])
+@pytest.mark.parametrize('direction',
+                         ['vertical', 'diagonal', ['horizontal', 'vertical']])
 def test_flip_other_directions_not_implemented(direction):
     with pytest.raises(NotImplementedError, match='horizontally'):
         FaceRandomFlip(prob=0.5, direction=direction)

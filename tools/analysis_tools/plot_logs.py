@@ -4,9 +4,12 @@ Reads what an MMEngine run leaves in ``WORK_DIR``:
 
 - ``<timestamp>/vis_data/scalars.json`` (training and validation scalars,
   one JSON object per line; ``<timestamp>/vis_data/<timestamp>.json`` is
-  used when ``scalars.json`` is missing) of the latest run, or of every run
-  with ``--all-runs`` (a resumed training continues in a new timestamp dir);
-- ``dynamic_weights.jsonl`` written by ``DynamicWeightLoggerHook``;
+  used when ``scalars.json`` is missing). A resumed training continues in
+  a new timestamp dir, so the runs are joined in time order; a run whose
+  steps go back (a restart, or a resume from an older checkpoint) replaces
+  the history from that step on. ``--latest-run`` reads the latest only;
+- ``dynamic_weights.jsonl`` written by ``DynamicWeightLoggerHook`` (appended
+  to by every run; joined with the same rule);
 - ``<timestamp>/<timestamp>.json``, the metrics of a ``tools/test.py`` run.
 
 and writes, when their data exist:
@@ -43,8 +46,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 #: ``{stage}_loss_{task}`` keys of MCFAHead, e.g. ``l_loss_attr``.
 STAGE_LOSS = re.compile(r'^(?P<stage>[a-z]+)_loss_(?P<task>\w+)$')
 #: Keys written by the logger that are neither losses nor metrics.
-BOOKKEEPING_KEYS = {'step', 'iter', 'epoch', 'lr', 'time', 'data_time',
-                    'memory', 'grad_norm', 'base_lr'}
+BOOKKEEPING_KEYS = {
+    'step', 'iter', 'epoch', 'lr', 'time', 'data_time', 'memory', 'grad_norm',
+    'base_lr'
+}
 STAGE_ORDER = {'s': 0, 'm': 1, 'l': 2}
 
 
@@ -72,9 +77,10 @@ def parse_args() -> argparse.Namespace:
         default='attr',
         help='prefix of the per-attribute accuracy keys (<prefix>/acc/<name>)')
     parser.add_argument(
-        '--all-runs',
+        '--latest-run',
         action='store_true',
-        help='join the scalars of every timestamp dir instead of the latest')
+        help='plot the losses of the latest timestamp dir only, instead of '
+        'joining the runs (resumed trainings)')
     return parser.parse_args()
 
 
@@ -123,8 +129,8 @@ def run_dirs(work_dir: str) -> List[str]:
     """
     dirs = [
         path for path in sorted(glob.glob(osp.join(work_dir, '*')))
-        if osp.isdir(path) and (osp.isdir(osp.join(path, 'vis_data'))
-                                or osp.isfile(_run_json(path)))
+        if osp.isdir(path) and
+        (osp.isdir(osp.join(path, 'vis_data')) or osp.isfile(_run_json(path)))
     ]
     if osp.isdir(osp.join(work_dir, 'vis_data')):
         dirs.append(work_dir)
@@ -148,24 +154,47 @@ def scalar_file(run_dir: str) -> Optional[str]:
     return candidates[-1] if candidates else None
 
 
-def load_scalars(work_dir: str, all_runs: bool = False) -> List[dict]:
-    """Scalar records of the latest run (or of all runs, in order).
+def load_scalars(work_dir: str, latest_run: bool = False) -> List[List[dict]]:
+    """Scalar records of every run (or of the latest), one list per run.
 
     Args:
         work_dir (str): The work dir.
-        all_runs (bool): Join every run instead of taking the latest.
+        latest_run (bool): Read the latest run only.
 
     Returns:
-        list[dict]: The records.
+        list[list[dict]]: Each run's records in file order, oldest run
+        first.
     """
     files = [scalar_file(d) for d in run_dirs(work_dir)]
     files = [f for f in files if f is not None]
-    if not files:
-        return []
-    records = []
-    for path in files if all_runs else files[-1:]:
-        records.extend(read_json_records(path))
-    return records
+    if latest_run:
+        files = files[-1:]
+    return [read_json_records(path) for path in files]
+
+
+def join_steps(records: List[dict], key: str = 'step') -> List[dict]:
+    """Join records logged over several runs into one history.
+
+    Steps grow within a run. A record whose step is not after the last one
+    comes from a run that restarted or resumed from an older checkpoint:
+    it replaces the history from its step on.
+
+    Args:
+        records (list[dict]): Records in logging order.
+        key (str): The step key.
+
+    Returns:
+        list[dict]: Records with strictly increasing steps.
+    """
+    joined: List[dict] = []
+    for record in records:
+        step = record.get(key)
+        if step is None:
+            continue
+        if joined and step <= joined[-1][key]:
+            joined = [r for r in joined if r[key] < step]
+        joined.append(record)
+    return joined
 
 
 def split_records(records: List[dict]) -> Tuple[List[dict], List[dict]]:
@@ -202,9 +231,11 @@ def attribute_accuracies(record: dict, prefix: str) -> Dict[str, float]:
     return accuracies
 
 
-def find_accuracies(work_dir: str, prefix: str,
-                    results: Optional[str] = None
-                    ) -> Tuple[Dict[str, float], Optional[str]]:
+def find_accuracies(
+        work_dir: str,
+        prefix: str,
+        results: Optional[str] = None
+) -> Tuple[Dict[str, float], Optional[str]]:
     """Per-attribute accuracies of the latest test, else validation.
 
     Args:
@@ -235,7 +266,8 @@ def find_accuracies(work_dir: str, prefix: str,
 def load_dynamic_weights(path: str, stage: str) -> Dict[str, List[dict]]:
     """Records of ``dynamic_weights.jsonl`` per stage, by iteration.
 
-    A resumed run may log an iteration twice; the last record wins.
+    Every run appends to the file; see :func:`join_steps` for how a resumed
+    or restarted run's records replace the earlier ones.
 
     Args:
         path (str): The JSON-lines file.
@@ -244,15 +276,15 @@ def load_dynamic_weights(path: str, stage: str) -> Dict[str, List[dict]]:
     Returns:
         dict[str, list[dict]]: ``{stage: records sorted by iter}``.
     """
-    by_stage: Dict[str, Dict[int, dict]] = defaultdict(dict)
+    by_stage: Dict[str, List[dict]] = defaultdict(list)
     for record in read_json_records(path):
-        if 'weights' not in record or 'stage' not in record:
+        if 'weights' not in record or 'iter' not in record:
             continue
-        if stage != 'all' and record['stage'] != stage:
+        if stage != 'all' and record.get('stage') != stage:
             continue
-        by_stage[record['stage']][int(record.get('iter', 0))] = record
+        by_stage[record.get('stage', '?')].append(record)
     return {
-        name: [records[i] for i in sorted(records)]
+        name: join_steps(records, 'iter')
         for name, records in sorted(
             by_stage.items(), key=lambda kv: STAGE_ORDER.get(kv[0], 9))
     }
@@ -299,7 +331,7 @@ def plot_losses(records: List[dict], out_file: str) -> bool:
         for line in sorted(curves[task], key=lambda s: STAGE_ORDER.get(s, 9)):
             xs, ys = curves[task][line]
             label = f'{line.upper()}_Net' if line in STAGE_ORDER else line
-            ax.plot(xs, ys, label=label)
+            ax.plot(xs, ys, label=label, marker='.' if len(xs) < 20 else None)
         ax.set_title('total loss' if task == 'total' else f'loss_{task}')
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
@@ -333,7 +365,10 @@ def plot_dynamic_weights(records: List[dict], stage: str,
         f'attr_{i}' for i in range(num)
     ]
     fig, (ax_w, ax_h) = plt.subplots(
-        2, 1, figsize=(12, 8), sharex=True,
+        2,
+        1,
+        figsize=(12, 8),
+        sharex=True,
         gridspec_kw=dict(height_ratios=(3, 1)))
     cmap = plt.get_cmap('tab20')
     styles = ('-', '--', ':', '-.')
@@ -344,7 +379,7 @@ def plot_dynamic_weights(records: List[dict], stage: str,
             color=cmap(i % 20),
             linestyle=styles[(i // 20) % len(styles)],
             linewidth=1,
-            marker='.' if len(iters) == 1 else None,
+            marker='.' if len(iters) < 20 else None,
             label=names[i])
     ax_w.axhline(1 / num, color='k', linewidth=0.8, linestyle='--')
     ax_w.set_ylabel('weight (batch mean)')
@@ -353,8 +388,10 @@ def plot_dynamic_weights(records: List[dict], stage: str,
     ax_w.grid(alpha=0.3)
     ax_w.legend(
         fontsize=6, ncol=2, loc='upper left', bbox_to_anchor=(1.01, 1.0))
-    ax_h.plot(iters, [r.get('entropy', float('nan')) for r in records],
-              color='C3', marker='.' if len(iters) == 1 else None)
+    ax_h.plot(
+        iters, [r.get('entropy', float('nan')) for r in records],
+        color='C3',
+        marker='.' if len(iters) < 20 else None)
     ax_h.axhline(math.log(num), color='k', linewidth=0.8, linestyle='--')
     ax_h.set_ylabel('entropy (nats)')
     ax_h.set_xlabel('iteration')
@@ -404,7 +441,7 @@ def plot_work_dir(work_dir: str,
                   stage: str = 'l',
                   results: Optional[str] = None,
                   metric_prefix: str = 'attr',
-                  all_runs: bool = False) -> dict:
+                  latest_run: bool = False) -> dict:
     """Write every plot the work dir has data for.
 
     Args:
@@ -413,7 +450,7 @@ def plot_work_dir(work_dir: str,
         stage (str): Stage of the dynamic-weight plot, or ``'all'``.
         results (str, optional): Metrics file for the accuracy chart.
         metric_prefix (str): Prefix of the accuracy keys.
-        all_runs (bool): Join the scalars of every run.
+        latest_run (bool): Plot the losses of the latest run only.
 
     Returns:
         dict: ``files`` (paths written) and ``skipped`` (plot: reason).
@@ -422,7 +459,10 @@ def plot_work_dir(work_dir: str,
     os.makedirs(out_dir, exist_ok=True)
     written, skipped = [], {}
 
-    train, _ = split_records(load_scalars(work_dir, all_runs))
+    train = join_steps([
+        record for run in load_scalars(work_dir, latest_run)
+        for record in split_records(run)[0]
+    ])
     out_file = osp.join(out_dir, 'loss_curves.png')
     if plot_losses(train, out_file):
         written.append(out_file)
@@ -430,16 +470,17 @@ def plot_work_dir(work_dir: str,
         skipped['loss_curves'] = 'no training losses in vis_data scalars'
 
     weights_file = osp.join(work_dir, 'dynamic_weights.jsonl')
-    by_stage = (load_dynamic_weights(weights_file, stage)
-                if osp.isfile(weights_file) else {})
+    by_stage = (
+        load_dynamic_weights(weights_file, stage)
+        if osp.isfile(weights_file) else {})
     for name, records in by_stage.items():
         out_file = osp.join(out_dir, f'dynamic_weights_{name}.png')
         if plot_dynamic_weights(records, name, out_file):
             written.append(out_file)
     if not by_stage:
-        skipped['dynamic_weights'] = (
-            f'no {stage!r} records in {weights_file}'
-            if osp.isfile(weights_file) else f'{weights_file} not found')
+        skipped['dynamic_weights'] = (f'no {stage!r} records in {weights_file}'
+                                      if osp.isfile(weights_file) else
+                                      f'{weights_file} not found')
 
     accuracies, source = find_accuracies(work_dir, metric_prefix, results)
     out_file = osp.join(out_dir, 'attribute_accuracy.png')
@@ -455,7 +496,7 @@ def main() -> None:
     """Plot and print the JSON summary."""
     args = parse_args()
     summary = plot_work_dir(args.work_dir, args.out_dir, args.stage,
-                            args.results, args.metric_prefix, args.all_runs)
+                            args.results, args.metric_prefix, args.latest_run)
     print(json.dumps(summary, indent=2))
 
 

@@ -110,7 +110,9 @@ def main() -> None:
     """Run the model on the image, draw and print the faces."""
     args = parse_args()
     model = init_detector(args.config, args.checkpoint, device=args.device)
-    result = inference_faces(model, args.img, mode=args.mode)
+    # Read once: the same pixels go to the model (BGR) and the drawing (RGB).
+    image = mmcv.imread(args.img)
+    result = inference_faces(model, image, mode=args.mode)
 
     num_attributes = result.pred_instances.attribute_scores.shape[-1]
     names = attribute_names(model.dataset_meta, num_attributes)
@@ -128,18 +130,18 @@ def main() -> None:
 
     out_file = args.out_file or osp.join('outputs', osp.basename(args.img))
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    image = mmcv.imread(args.img, channel_order='rgb')
     visualizer.add_datasample(
         'result',
-        image,
+        mmcv.bgr2rgb(image),
         data_sample=result,
         draw_gt=False,
         pred_score_thr=args.score_thr,
         out_file=out_file)
 
     faces = describe_faces(result, names, args.score_thr, args.topk)
-    print(json.dumps(dict(image=args.img, out_file=out_file, faces=faces),
-                     indent=2))
+    print(
+        json.dumps(
+            dict(image=args.img, out_file=out_file, faces=faces), indent=2))
 
 
 if __name__ == '__main__':

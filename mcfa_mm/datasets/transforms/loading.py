@@ -115,9 +115,9 @@ class LoadFaceAnnotations(LoadAnnotations):
 
     def _load_labels(self, results: dict) -> None:
         """Load labels; the face sets have one class, so default to 0."""
+        instances = results.get('instances', [])
         results['gt_bboxes_labels'] = np.array(
-            [inst.get('bbox_label', 0) for inst in results.get('instances', [])],
-            dtype=np.int64)
+            [inst.get('bbox_label', 0) for inst in instances], dtype=np.int64)
 
     def _load_keypoints(self, results: dict) -> None:
         """Load the 5 landmarks; missing ones are zeros and invisible."""
@@ -142,9 +142,10 @@ class LoadFaceAnnotations(LoadAnnotations):
         instances = results.get('instances', [])
         num_attributes = self.num_attributes
         if num_attributes is None:
-            num_attributes = next((len(inst['attributes'])
-                                   for inst in instances
-                                   if inst.get('attributes') is not None), 0)
+            num_attributes = next(
+                (len(inst['attributes'])
+                 for inst in instances if inst.get('attributes') is not None),
+                0)
         # -1 everywhere first, then fill the annotated rows.
         attributes = np.full((len(instances), num_attributes),
                              -1,

@@ -197,8 +197,8 @@ class MineFaceSample(BaseTransform):
         if unknown:
             raise ValueError(f'unknown sample types {sorted(unknown)} in '
                              f'sample_ratios; expected {MINING_TYPES}')
-        ratios = np.array([float(sample_ratios.get(t, 0)) for t in
-                           MINING_TYPES])
+        ratios = np.array(
+            [float(sample_ratios.get(t, 0)) for t in MINING_TYPES])
         if (ratios < 0).any() or ratios.sum() <= 0:
             raise ValueError('sample_ratios must be >= 0 with a positive '
                              f'sum, got {sample_ratios}')
@@ -268,8 +268,7 @@ class MineFaceSample(BaseTransform):
         side = best[2] - best[0]
         shifts = np.arange(0, int(side + bw) + 2)
         shifted = best[None] + shifts[:, None] * np.array([1, 0, 1, 0])
-        ok = np.flatnonzero(self._in_range(mining_type,
-                                           box_iou(shifted, box)))
+        ok = np.flatnonzero(self._in_range(mining_type, box_iou(shifted, box)))
         return shifted[ok[0]] if ok.size else None
 
     def _random_negative(self, img_shape: Tuple[int, int],
@@ -379,8 +378,8 @@ class MineFaceSample(BaseTransform):
         faces = boxes[face_index]
 
         if len(faces):
-            drawn = MINING_TYPES[np.random.choice(len(MINING_TYPES),
-                                                  p=self._probs)]
+            drawn = MINING_TYPES[np.random.choice(
+                len(MINING_TYPES), p=self._probs)]
         else:
             drawn = 'negative'
         mining_type, crop, target = self._mine(drawn, img_shape, faces)
@@ -458,8 +457,9 @@ class CropFace(BaseTransform):
         if not known.any():
             return results
         box = boxes[np.flatnonzero(known)[0]]
-        side = max(int(round(self.enlarge * max(box[2] - box[0],
-                                                box[3] - box[1]))), 1)
+        side = max(
+            int(round(self.enlarge * max(box[2] - box[0], box[3] - box[1]))),
+            1)
         crop_results(results, _center_square(box, side).astype(np.int64))
         return results
 

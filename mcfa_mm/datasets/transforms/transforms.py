@@ -8,9 +8,9 @@ keypoints (``gt_keypoints_visible == 0``) stay zeros.
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import RandomFlip, Resize
 from mmdet.registry import TRANSFORMS
-from mmcv.transforms import BaseTransform
 
 from ..metainfo import LANDMARK_FLIP_PAIRS
 
@@ -155,8 +155,8 @@ class FaceRandomFlip(RandomFlip):
                  direction: Union[str, Sequence[str]] = 'horizontal',
                  flip_pairs: Sequence[Tuple[int, int]] = LANDMARK_FLIP_PAIRS,
                  **kwargs) -> None:
-        directions = [direction] if isinstance(direction, str) else list(
-            direction)
+        directions = [direction] if isinstance(direction,
+                                               str) else list(direction)
         # Fail at build time rather than on the first flipped sample.
         self._check_directions(directions)
         super().__init__(prob=prob, direction=direction, **kwargs)
@@ -248,8 +248,8 @@ class FaceColorJitter(BaseTransform):
         self.channel_order = channel_order
         rgb_weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
         self._grey_weights = (
-            rgb_weights[::-1].copy() if channel_order == 'bgr' else
-            rgb_weights)
+            rgb_weights[::-1].copy()
+            if channel_order == 'bgr' else rgb_weights)
 
     @staticmethod
     def _factor(strength: float) -> float:

@@ -1,5 +1,6 @@
 """Log MCFA's dynamic attribute weights (paper, Eqs. 6, 7) during training."""
 import json
+import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -121,7 +122,7 @@ class DynamicWeightLoggerHook(Hook):
                     f'{type(model).__name__} has no dynamic_weights(); '
                     'DynamicWeightLoggerHook logs nothing',
                     logger='current',
-                    level='WARNING')
+                    level=logging.WARNING)
                 self._warned = True
             return {}
         return model.dynamic_weights()

@@ -81,7 +81,8 @@ class MCFAHead(BaseModule):
                 StageTaskBranch(
                     cin, hidden, num_attributes, self.tasks,
                     fully_convolutional=index == 0,
-                    with_dynamic_weights=attr_loss.uses_weight_branch))
+                    with_dynamic_weights=attr_loss.uses_weight_branch,
+                    detach_weight_input=attr_loss.detach_weight_input))
         self.branches = nn.ModuleList(branches)
 
     @property

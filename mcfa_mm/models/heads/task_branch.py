@@ -23,6 +23,8 @@ class StageTaskBranch(nn.Module):
         tasks (Sequence[str]): Subset of :data:`TASKS` to predict.
         fully_convolutional (bool): Use 1x1 convs (S_Net) instead of fc.
         with_dynamic_weights (bool): Build the weight layer ``W^T x + b``.
+        detach_weight_input (bool): Feed the weight layer a detached ``x``
+            (no gradient from it into the shared feature).
     """
 
     def __init__(self,
@@ -31,7 +33,8 @@ class StageTaskBranch(nn.Module):
                  num_attributes: int,
                  tasks: Sequence[str] = TASKS,
                  fully_convolutional: bool = False,
-                 with_dynamic_weights: bool = True) -> None:
+                 with_dynamic_weights: bool = True,
+                 detach_weight_input: bool = False) -> None:
         super().__init__()
         unknown = set(tasks) - set(TASKS)
         if unknown:
@@ -43,6 +46,7 @@ class StageTaskBranch(nn.Module):
             return nn.Linear(cin, cout)
 
         self.tasks = tuple(tasks)
+        self.detach_weight_input = detach_weight_input
         self.shared_layers = nn.Sequential(
             layer(in_channels, hidden_channels), nn.ReLU(inplace=True),
             layer(hidden_channels, hidden_channels), nn.ReLU(inplace=True))
@@ -69,5 +73,6 @@ class StageTaskBranch(nn.Module):
         hidden = self.shared_layers(x)
         outs = {task: head(hidden) for task, head in self.outputs.items()}
         if self.attr_weight is not None:
-            outs['attr_weight'] = self.attr_weight(x)
+            outs['attr_weight'] = self.attr_weight(
+                x.detach() if self.detach_weight_input else x)
         return outs

@@ -97,6 +97,16 @@ class DynamicWeightAttributeLoss(nn.Module):
         """Whether the learned weight layer ``W^T x + b`` is used."""
         return self.mode in ('paper', 'adversarial')
 
+    @property
+    def detach_weight_input(self) -> bool:
+        """Whether the weight layer must see a detached shared feature.
+
+        In the adversarial mode the weight layer ascends the loss; its
+        reversed gradient must not reach the shared trunk, which would then
+        be trained to make attributes harder.
+        """
+        return self.mode == 'adversarial'
+
     def forward(self,
                 attr_logits: Tensor,
                 labels: Tensor,
@@ -120,14 +130,20 @@ class DynamicWeightAttributeLoss(nn.Module):
         weights = self._weights(per_attr, known, weight_logits)
         rows = known.any(dim=1)
         num_rows = rows.sum().clamp(min=1)
-        loss = (weights * per_attr).sum() / num_rows
         if self.mode == 'adversarial':
-            # The entropy bonus only steers the weight branch: added as
-            # (x - x.detach()) it has a gradient but leaves the logged value
-            # equal to the weighted loss mu^T l.
+            # The weighted loss reaches the weight layer reversed (it
+            # maximises mu^T l) while the entropy bonus reaches it as is
+            # (it maximises H): the optimum is mu ~ softmax(l / lambda).
+            # The bonus enters as (x - x.detach()): a gradient, no value, so
+            # the logged loss stays mu^T l.
+            reversed_weights = self._weights(
+                per_attr, known, _GradientReversal.apply(weight_logits))
+            loss = (reversed_weights * per_attr).sum() / num_rows
             entropy = -(weights * weights.clamp(min=1e-12).log()).sum(1)
             bonus = -self.entropy_weight * entropy[rows].sum() / num_rows
             loss = loss + bonus - bonus.detach()
+        else:
+            loss = (weights * per_attr).sum() / num_rows
         self._record(weights.detach(), rows)
         if self.scale_by_num_attributes:
             loss = loss * labels.shape[1]
@@ -139,8 +155,6 @@ class DynamicWeightAttributeLoss(nn.Module):
         if self.uses_weight_branch:
             if weight_logits is None:
                 raise ValueError(f'mode {self.mode!r} needs weight_logits')
-            if self.mode == 'adversarial':
-                weight_logits = _GradientReversal.apply(weight_logits)
             logits = weight_logits
         elif self.mode == 'equal':
             logits = torch.zeros_like(per_attr)

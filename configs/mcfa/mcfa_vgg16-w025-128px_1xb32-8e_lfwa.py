@@ -1,6 +1,6 @@
 # Evaluate (or fine-tune) the CPU-sized MCFA on LFWA's test split:
 # attributes, landmark NME and face classification of the cropped faces.
-_base_ = './mcfa_vgg16-w025-112px_1xb32-8e_celeba-multisource.py'
+_base_ = './mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py'
 
 lfwa_test = dict(
     type='LFWADataset',

@@ -72,8 +72,8 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-max_epochs = 3
-train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+max_epochs = 12
+train_cfg = dict(max_epochs=max_epochs, val_interval=4)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
     dict(

@@ -1,5 +1,5 @@
 # The same MCFA, sized for a 2-core CPU: VGG-16 slices at 1/4 width with
-# BatchNorm, L_Net at 112 px (M 56, S 28), fc 256. Trained from scratch with
+# BatchNorm, L_Net at 128 px (M 64, S 32), fc 256. Trained from scratch with
 # AdamW on every source (CelebA attributes, LFWA, in-the-wild, mined
 # non-faces); validated on CelebA val.
 _base_ = [
@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/datasets/multisource_faces.py',
     '../_base_/schedules/adam_8e.py', '../_base_/default_runtime.py'
 ]
-input_size = 112
+input_size = 128
 fc_channels = 256
 model = dict(
     backbone=dict(input_size=input_size, widen_factor=0.25, with_bn=True),

@@ -1,0 +1,56 @@
+"""Every config loads, and builds its model, datasets and pipelines."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mcfa_mm.testing import write_fake_layouts
+from mmdet.registry import DATASETS, MODELS
+
+CONFIGS = sorted(
+    glob.glob(osp.join(osp.dirname(__file__), '..', 'configs', 'mcfa',
+                       '*.py')))
+
+
+@pytest.fixture(scope='module')
+def fake_roots(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('layouts'))
+    return write_fake_layouts(root, num_images=12)
+
+
+def _load(config, fake_roots, monkeypatch):
+    for key, env in (('celeba', 'MCFA_CELEBA_ROOT'), ('lfwa', 'MCFA_LFWA_ROOT'),
+                     ('wild', 'MCFA_WILD_ROOT'), ('demo', 'MCFA_DEMO_ROOT'),
+                     ('celeba_full', 'MCFA_CELEBA_FULL_ROOT')):
+        monkeypatch.setenv(env, fake_roots[key])
+    return Config.fromfile(config)
+
+
+def test_configs_found():
+    assert len(CONFIGS) >= 9
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_config_builds(config, fake_roots, monkeypatch):
+    cfg = _load(config, fake_roots, monkeypatch)
+    assert cfg.custom_imports.imports == ['mcfa_mm']
+    model = MODELS.build(cfg.model)
+    if cfg.model.backbone.input_size == 224:
+        assert model.neck.out_channels == (256, 1280, 2304)
+    size = cfg.model.backbone.input_size
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = DATASETS.build(cfg[loader].dataset)
+        assert len(dataset) > 0, loader
+        sample = dataset[0]
+        assert sample['inputs'].shape[-2:] == (size, size), loader
+        gt = sample['data_samples'].gt_instances
+        assert gt.attributes.shape[-1] == cfg.model.head.num_attributes
+
+
+def test_env_var_overrides_data_root(fake_roots, monkeypatch):
+    config = [c for c in CONFIGS if 'w025' in c and 'multisource' in c][0]
+    cfg = _load(config, fake_roots, monkeypatch)
+    roots = [d.data_root for d in cfg.train_dataloader.dataset.datasets]
+    assert roots[0].startswith(fake_roots['celeba'])
+    assert roots[2].startswith(fake_roots['wild'])
