@@ -20,8 +20,9 @@ def fake_roots(tmp_path_factory):
 
 
 def _load(config, fake_roots, monkeypatch):
-    for key, env in (('celeba', 'MCFA_CELEBA_ROOT'), ('lfwa', 'MCFA_LFWA_ROOT'),
-                     ('wild', 'MCFA_WILD_ROOT'), ('demo', 'MCFA_DEMO_ROOT'),
+    for key, env in (('celeba', 'MCFA_CELEBA_ROOT'),
+                     ('lfwa', 'MCFA_LFWA_ROOT'), ('wild', 'MCFA_WILD_ROOT'),
+                     ('demo', 'MCFA_DEMO_ROOT'),
                      ('celeba_full', 'MCFA_CELEBA_FULL_ROOT')):
         monkeypatch.setenv(env, fake_roots[key])
     return Config.fromfile(config)

@@ -2,6 +2,7 @@
 # Launches one process per GPU with torchrun (torch.distributed.run).
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py arguments]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# PYTHON picks the interpreter (e.g. .venv/bin/python).
 
 CONFIG=$1
 CHECKPOINT=$2
@@ -10,9 +11,10 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
+"$PYTHON" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

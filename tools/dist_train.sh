@@ -2,6 +2,8 @@
 # Launches one process per GPU with torchrun (torch.distributed.run).
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py arguments]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# PYTHON picks the interpreter (e.g. .venv/bin/python); without CUDA, GPUS
+# is the number of CPU processes (gloo backend).
 
 CONFIG=$1
 GPUS=$2
@@ -9,9 +11,10 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
+"$PYTHON" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -12,6 +12,7 @@ from mmdet.evaluation import DumpDetResults
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
+from mcfa_mm.utils.distributed import setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -104,6 +105,8 @@ def main() -> None:
                     'and attribute scores of MCFA.')
         cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+    setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
+from mcfa_mm.utils.distributed import setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -112,6 +113,8 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+
+    setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

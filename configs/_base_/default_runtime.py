@@ -6,7 +6,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     visualization=dict(type='DetVisualizationHook'))
-custom_hooks = [dict(type='DynamicWeightLoggerHook', interval=20)]
+# per-attribute weights of L_Net in the log; all stages in dynamic_weights.jsonl
+custom_hooks = [
+    dict(type='DynamicWeightLoggerHook', interval=20, stages=('l', ))
+]
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='FaceVisualizer', vis_backends=vis_backends, name='visualizer')

@@ -25,7 +25,7 @@ def build_inference_pipeline(mode: str, input_size: int,
         Compose: The pipeline.
     """
     load = dict(type='mmdet.LoadImageFromNDArray' if from_array else
-                'mmdet.LoadImageFromFile')
+                'LoadImageFromFile')
     steps = [load]
     if mode == 'crop':
         steps.append(dict(type='FaceResize', scale=(input_size, input_size),

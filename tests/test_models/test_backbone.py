@@ -8,11 +8,11 @@ from mcfa_mm.models.backbones import (MCFAPyramidVGG, vgg16_conv_names,
 @pytest.mark.parametrize('input_size,widen', [(224, 1.0), (64, 0.125)])
 def test_stage_shapes(input_size, widen):
     backbone = MCFAPyramidVGG(input_size=input_size, widen_factor=widen)
-    s, m, l = backbone(torch.rand(2, 3, input_size, input_size))
+    s, m, large = backbone(torch.rand(2, 3, input_size, input_size))
     side = input_size // 32
     assert s.shape == (2, int(256 * widen), 1, 1)
     assert m.shape == (2, int(512 * widen), side, side)
-    assert l.shape == (2, int(512 * widen), side, side)
+    assert large.shape == (2, int(512 * widen), side, side)
 
 
 def test_s_net_slides_over_larger_images():

@@ -18,8 +18,8 @@ def test_paper_mode_matches_hand_computation():
     loss = DynamicWeightAttributeLoss(mode='paper')(logits, labels, alpha)
     z = math.exp(0) + math.exp(1) + math.exp(2)
     mu = [math.exp(0) / z, math.exp(1) / z, math.exp(2) / z]
-    expected = sum(m * _bce(x, y) for m, x, y in zip(mu, [0.5, -1.0, 2.0],
-                                                        [1, 1, 0]))
+    pairs = zip(mu, [0.5, -1.0, 2.0], [1, 1, 0])
+    expected = sum(m * _bce(x, y) for m, x, y in pairs)
     assert loss.item() == pytest.approx(expected, rel=1e-6)
 
 

@@ -9,8 +9,8 @@ from mcfa_mm.testing import random_face_samples
 def test_full_size_neck_concatenation():
     neck = MCFACascadeNeck(in_channels=(256, 512, 512), map_size=7)
     s = torch.rand(2, 256, 1, 1)
-    m, l = torch.rand(2, 512, 7, 7), torch.rand(2, 512, 7, 7)
-    s_out, m_out, l_out = neck((s, m, l))
+    m, large = torch.rand(2, 512, 7, 7), torch.rand(2, 512, 7, 7)
+    s_out, m_out, l_out = neck((s, m, large))
     assert neck.out_channels == (256, 1280, 2304)
     assert s_out.shape == (2, 256, 1, 1)
     assert m_out.shape == (2, 1280)
@@ -34,7 +34,8 @@ def test_branch_outputs_and_unknown_task():
 
 @pytest.mark.parametrize('tasks,keys', [
     (('attribute', ), {'loss_attr'}),
-    (('face_cls', 'bbox', 'attribute'), {'loss_cls', 'loss_bbox', 'loss_attr'}),
+    (('face_cls', 'bbox', 'attribute'),
+     {'loss_cls', 'loss_bbox', 'loss_attr'}),
     (('landmark', 'attribute'), {'loss_landmark', 'loss_attr'}),
 ])
 def test_variants_switch_losses(tasks, keys):
@@ -80,3 +81,22 @@ def test_missing_landmarks_and_attributes_are_masked():
     assert losses['m_loss_landmark'].item() == 0
     assert losses['m_loss_attr'].item() == 0
     assert losses['m_loss_bbox'] > 0
+
+
+def test_neck_without_cascade_is_plain():
+    neck = MCFACascadeNeck(in_channels=(8, 16, 16), map_size=2,
+                           fc_channels=12, use_cascade=False)
+    outs = neck((torch.rand(2, 8, 1, 1), torch.rand(2, 16, 2, 2),
+                 torch.rand(2, 16, 2, 2)))
+    assert neck.out_channels == (8, 12, 12)
+    assert [o.shape[1] for o in outs] == [8, 12, 12]
+
+
+def test_stage_loss_weights_silence_stages():
+    head = MCFAHead(in_channels=(8, 16, 24), hidden_channels=(8, 8, 8),
+                    num_attributes=4, stage_loss_weights=(0, 0, 1))
+    feats = (torch.rand(2, 8, 1, 1), torch.rand(2, 16), torch.rand(2, 24))
+    losses = head.loss(feats, random_face_samples(2, 32, 4))
+    assert losses['s_loss_attr'].item() == 0
+    assert losses['m_loss_cls'].item() == 0
+    assert losses['l_loss_attr'] > 0

@@ -9,6 +9,7 @@ import json
 
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.utils.complexity import count_macs
@@ -24,6 +25,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = MODELS.build(cfg.model).eval()
     size = model.input_size
     face = torch.zeros(1, 3, size, size)

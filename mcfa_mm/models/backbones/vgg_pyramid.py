@@ -261,4 +261,3 @@ def load_vgg_slice(vgg_slice: VGGSlice,
             module.bias.copy_(bias[:out_c])
             copied += 2
     return copied
-

@@ -1,6 +1,7 @@
 """The MCFA detector: cascade of S_Net, M_Net, L_Net with a multi-task head."""
 from typing import Dict, List, Optional, Tuple
 
+import torch
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -8,6 +9,7 @@ from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from ..heads.mcfa_head import split_instances
 
 PREDICT_MODES = ('crop', 'cascade')
 
@@ -34,7 +36,10 @@ class MCFA(BaseDetector):
         neck (dict): Neck config.
         head (dict): Head config.
         train_cfg (dict, optional): Unused; kept for mmdet compatibility.
-        test_cfg (dict, optional): ``mode`` plus the cascade's settings.
+        test_cfg (dict, optional): ``mode`` plus the cascade's settings;
+            ``channels_last=True`` runs prediction with NHWC weights (faster
+            on CPUs, equal up to float rounding; see
+            :meth:`_to_channels_last`).
         data_preprocessor (dict, optional): e.g. ``DetDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -83,11 +88,17 @@ class MCFA(BaseDetector):
         return self.head.loss(self.extract_feat(batch_inputs),
                               batch_data_samples)
 
+    # Gradients are never needed here, and MMEngine's ``test_step`` leaves
+    # them on: the recorded graph keeps every activation alive until the
+    # results are dropped (~20 % slower for the CPU-sized model). no_grad rather
+    # than inference_mode (as fast here): the results stay ordinary tensors
+    # that metrics and visualisers may still modify in place.
+    @torch.no_grad()
     def predict(self,
                 batch_inputs: Tensor,
                 batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
-        """Predict faces, landmarks and attributes.
+        """Predict faces, landmarks and attributes (without gradients).
 
         Args:
             batch_inputs (Tensor): Preprocessed images ``(B, 3, H, W)``.
@@ -98,19 +109,41 @@ class MCFA(BaseDetector):
             list[DetDataSample]: ``pred_instances`` with ``bboxes``,
             ``scores``, ``labels``, ``keypoints`` and ``attribute_scores``.
         """
+        if self.test_cfg.get('channels_last', False):
+            self._to_channels_last()
         metas = [sample.metainfo for sample in batch_data_samples]
         if self.test_cfg['mode'] == 'cascade':
             from .cascade import CascadeFaceFinder
             results = CascadeFaceFinder(self, self.test_cfg).predict(
                 batch_inputs, metas)
+            if rescale:
+                results = [
+                    to_original_image(result, meta)
+                    for result, meta in zip(results, metas)
+                ]
         else:
-            results = self.head.predict(self.extract_feat(batch_inputs), metas)
-        if rescale:
-            results = [
-                to_original_image(result, meta)
-                for result, meta in zip(results, metas)
-            ]
+            # one face per input: rescale the whole batch at once, then
+            # split it into instances
+            fields = self.head.predict_batch(
+                self.extract_feat(batch_inputs), metas)
+            if rescale:
+                fields = batch_to_original_image(fields, metas)
+            results = split_instances(fields)
         return self.add_pred_to_datasample(batch_data_samples, results)
+
+    def _to_channels_last(self) -> None:
+        """Store the conv weights NHWC (``test_cfg.channels_last=True``).
+
+        An opt-in for CPUs: with NHWC weights every conv, pooling and
+        BatchNorm of the backbone runs NHWC (oneDNN's native layout; NCHW
+        max pooling is especially slow), 15-30 % faster on 2 cores. Results
+        differ from NCHW only by float rounding (~1e-7 relative), hence not
+        the default. Converts once, in place: the values (and checkpoints)
+        are unchanged, but later training steps also run NHWC.
+        """
+        weight = next(p for p in self.backbone.parameters() if p.dim() == 4)
+        if not weight.is_contiguous(memory_format=torch.channels_last):
+            self.to(memory_format=torch.channels_last)
 
     def dynamic_weights(self) -> Dict[str, Tensor]:
         """Last training step's mean dynamic weights of each stage.
@@ -145,3 +178,33 @@ def to_original_image(instances: InstanceData,
         instances.keypoints = instances.keypoints / scale + offset
     return instances
 
+
+def batch_to_original_image(fields: Dict[str, Tensor],
+                            metas: List[dict]) -> Dict[str, Tensor]:
+    """:func:`to_original_image` for a batch with one face per image.
+
+    Args:
+        fields (dict[str, Tensor]): ``bboxes`` (B, 4) and optionally
+            ``keypoints`` (B, 5, 2) in input pixels (other fields pass).
+        metas (list[dict]): B image metas with ``scale_factor`` and
+            ``crop_offset``.
+
+    Returns:
+        dict[str, Tensor]: The fields in original-image pixels; the same
+        numbers as :func:`to_original_image` row by row.
+    """
+    bboxes = fields['bboxes']
+
+    def per_image(key: str, default: Tuple[float, float]) -> Tensor:
+        return torch.tensor(
+            [[float(v) for v in meta.get(key, default)] for meta in metas],
+            dtype=bboxes.dtype, device=bboxes.device)
+
+    scale = per_image('scale_factor', (1., 1.))
+    offset = per_image('crop_offset', (0., 0.))
+    fields = dict(fields)
+    fields['bboxes'] = bboxes / scale.repeat(1, 2) + offset.repeat(1, 2)
+    if 'keypoints' in fields:
+        fields['keypoints'] = (fields['keypoints'] / scale[:, None] +
+                               offset[:, None])
+    return fields

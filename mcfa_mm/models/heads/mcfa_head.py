@@ -49,6 +49,9 @@ class MCFAHead(BaseModule):
         loss_weights (dict): Multiplier per task, default 1 (Eq. 5).
         ohem_ratio (float, optional): Keep only the hardest fraction of the
             face classification losses (MTCNN uses 0.7); None keeps all.
+        stage_loss_weights (Sequence[float]): Multiplier of each stage's
+            losses; Eq. 5 sums the stages with weight 1. ``(0, 0, 1)``
+            trains L_Net alone (an ablation).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -61,6 +64,7 @@ class MCFAHead(BaseModule):
                      type='DynamicWeightAttributeLoss', mode='adversarial'),
                  loss_weights: Optional[Dict[str, float]] = None,
                  ohem_ratio: Optional[float] = None,
+                 stage_loss_weights: Sequence[float] = (1.0, 1.0, 1.0),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(hidden_channels) < len(in_channels):
@@ -71,6 +75,7 @@ class MCFAHead(BaseModule):
         self.loss_weights = dict.fromkeys(TASKS, 1.0)
         self.loss_weights.update(loss_weights or {})
         self.ohem_ratio = ohem_ratio
+        self.stage_loss_weights = tuple(stage_loss_weights)
         self.attr_losses = nn.ModuleList()
         branches = []
         for index, (cin, hidden) in enumerate(
@@ -118,14 +123,14 @@ class MCFAHead(BaseModule):
         targets = build_face_targets(batch_data_samples, self.num_attributes,
                                      feats[0].device)
         losses = {}
-        for name, outs, attr_loss in zip(self.stage_names, self(feats),
-                                         self.attr_losses):
+        for name, outs, attr_loss, weight in zip(self.stage_names, self(feats),
+                                                 self.attr_losses,
+                                                 self.stage_loss_weights):
             outs = {k: v.flatten(1) for k, v in outs.items()}
-            losses.update({
-                f'{name}_{key}': value
-                for key, value in self.stage_loss(outs, targets,
-                                                  attr_loss).items()
-            })
+            for key, value in self.stage_loss(outs, targets,
+                                              attr_loss).items():
+                losses[f'{name}_{key}'] = value * weight if key.startswith(
+                    'loss') else value
         return losses
 
     def stage_loss(self, outs: Dict[str, Tensor], targets: FaceTargets,
@@ -177,9 +182,19 @@ class MCFAHead(BaseModule):
             ``bboxes`` (1, 4), ``scores`` (1,), ``labels`` (1,),
             ``keypoints`` (1, 5, 2), ``attribute_scores`` (1, d).
         """
+        return split_instances(self.predict_batch(feats, batch_img_metas))
+
+    def predict_batch(self, feats: Sequence[Tensor],
+                      batch_img_metas: List[dict]) -> Dict[str, Tensor]:
+        """:meth:`predict` as batched tensors (row ``i`` is input ``i``).
+
+        The detector maps these to the original images before splitting
+        them into instances: one tensor op per field for the whole batch
+        instead of several per sample.
+        """
         outs = self.branches[len(feats) - 1](feats[-1])
         outs = {k: v.flatten(1) for k, v in outs.items()}
-        return self.decode(outs, batch_img_metas)
+        return self.decode_batch(outs, batch_img_metas)
 
     def decode(self, outs: Dict[str, Tensor],
                batch_img_metas: List[dict]) -> List[InstanceData]:
@@ -188,6 +203,13 @@ class MCFAHead(BaseModule):
         Tasks a variant does not train get neutral values: the whole crop as
         box, score 1, landmarks at the crop centre, attribute scores 0.5.
         """
+        return split_instances(self.decode_batch(outs, batch_img_metas))
+
+    def decode_batch(self, outs: Dict[str, Tensor],
+                     batch_img_metas: List[dict]) -> Dict[str, Tensor]:
+        """:meth:`decode` as batched tensors: ``bboxes`` (B, 4), ``scores``
+        (B,), ``labels`` (B,), ``keypoints`` (B, 5, 2), ``attribute_scores``
+        (B, d)."""
         batch = len(batch_img_metas)
         device = next(iter(outs.values())).device
         sides = torch.tensor(
@@ -195,26 +217,42 @@ class MCFAHead(BaseModule):
             dtype=torch.float32, device=device)
         window = torch.tensor([0., 0., 1., 1.], device=device)
         offsets = outs.get('bbox', torch.zeros(batch, 4, device=device))
-        bboxes = (offsets + window) * sides.repeat(1, 2)
-        scores = (outs['face_cls'].softmax(1)[:, 1] if 'face_cls' in outs else
-                  torch.ones(batch, device=device))
         points = outs.get('landmark',
                           torch.full((batch, 2 * NUM_LANDMARKS), 0.5,
                                      device=device))
-        keypoints = points.view(batch, NUM_LANDMARKS, 2) * sides[:, None]
-        attr_scores = (outs['attribute'].sigmoid() if 'attribute' in outs else
-                       torch.full((batch, self.num_attributes), 0.5,
-                                  device=device))
-        results = []
-        for i in range(batch):
-            instances = InstanceData()
-            instances.bboxes = bboxes[i:i + 1]
-            instances.scores = scores[i:i + 1]
-            instances.labels = torch.zeros(1, dtype=torch.long, device=device)
-            instances.keypoints = keypoints[i:i + 1]
-            instances.attribute_scores = attr_scores[i:i + 1]
-            results.append(instances)
-        return results
+        return dict(
+            bboxes=(offsets + window) * sides.repeat(1, 2),
+            scores=(outs['face_cls'].softmax(1)[:, 1]
+                    if 'face_cls' in outs else torch.ones(batch,
+                                                          device=device)),
+            labels=torch.zeros(batch, dtype=torch.long, device=device),
+            keypoints=points.view(batch, NUM_LANDMARKS, 2) * sides[:, None],
+            attribute_scores=(outs['attribute'].sigmoid()
+                              if 'attribute' in outs else torch.full(
+                                  (batch, self.num_attributes), 0.5,
+                                  device=device)))
+
+
+def split_instances(fields: Dict[str, Tensor]) -> List[InstanceData]:
+    """Split batched fields into one single-row :class:`InstanceData` each.
+
+    ``Tensor.split`` makes all the row views of a field in one call, which
+    is cheaper than slicing every field of every sample in Python.
+
+    Args:
+        fields (dict[str, Tensor]): Tensors of equal first dimension B.
+
+    Returns:
+        list[InstanceData]: B instances, rows in the order of the batch.
+    """
+    rows = [value.split(1) for value in fields.values()]
+    results = []
+    for sample_rows in zip(*rows):
+        instances = InstanceData()
+        for key, row in zip(fields, sample_rows):
+            setattr(instances, key, row)
+        results.append(instances)
+    return results
 
 
 def _masked_squared_error(pred: Tensor, target: Tensor,

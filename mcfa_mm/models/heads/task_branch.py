@@ -38,7 +38,8 @@ class StageTaskBranch(nn.Module):
         super().__init__()
         unknown = set(tasks) - set(TASKS)
         if unknown:
-            raise ValueError(f'Unknown tasks {sorted(unknown)}; known: {TASKS}')
+            raise ValueError(
+                f'Unknown tasks {sorted(unknown)}; known: {TASKS}')
 
         def layer(cin: int, cout: int) -> nn.Module:
             if fully_convolutional:

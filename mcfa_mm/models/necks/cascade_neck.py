@@ -1,4 +1,4 @@
-"""The cascade of MCFA: each sub-network's feature carries the previous one's."""
+"""MCFA's cascade: each sub-network's feature carries the previous one's."""
 from typing import Sequence, Tuple
 
 import torch
@@ -31,6 +31,9 @@ class MCFACascadeNeck(BaseModule):
         map_size (int): Side of M's and L's pooled maps (``input_size/32``).
         fc_channels (int): Width of M's and L's fc layer (1024 in the paper).
         dropout (float): Dropout after each fc, 0 to disable.
+        use_cascade (bool): Concatenate the previous stage's feature (the
+            paper). False gives each stage its own fc only: M_Net and L_Net
+            become plain classifiers (an ablation).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -39,11 +42,13 @@ class MCFACascadeNeck(BaseModule):
                  map_size: int = 7,
                  fc_channels: int = 1024,
                  dropout: float = 0.0,
+                 use_cascade: bool = True,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = tuple(in_channels)
         self.num_stages = len(self.in_channels)
         self.fc_channels = fc_channels
+        self.use_cascade = use_cascade
         for stage, channels in zip(('m', 'l'), self.in_channels[1:]):
             setattr(
                 self, f'{stage}_fc',
@@ -59,7 +64,8 @@ class MCFACascadeNeck(BaseModule):
         size."""
         widths = [self.in_channels[0]]
         for _ in self.in_channels[1:]:
-            widths.append(widths[-1] + self.fc_channels)
+            previous = widths[-1] if self.use_cascade else 0
+            widths.append(previous + self.fc_channels)
         return tuple(widths)
 
     def forward(self, feats: Sequence[Tensor]) -> Tuple[Tensor, ...]:
@@ -77,7 +83,8 @@ class MCFACascadeNeck(BaseModule):
         if len(feats) > 1:
             previous = feats[0].flatten(1)
             for stage, feat in zip(('m', 'l'), feats[1:]):
-                previous = torch.cat(
-                    [getattr(self, f'{stage}_fc')(feat), previous], dim=1)
+                own = getattr(self, f'{stage}_fc')(feat)
+                previous = torch.cat([own, previous],
+                                     dim=1) if self.use_cascade else own
                 outs.append(previous)
         return tuple(outs)

@@ -1,0 +1,39 @@
+# Whole-image cascade (paper, II-A) of the CPU-sized MCFA on the in-the-wild
+# test photos: S_Net slides over a pyramid, M_Net and L_Net refine. Face box
+# AP / recall with MMDetection's own CocoMetric, landmark NME of the matched
+# faces. Test-only: pass a checkpoint of the CPU-sized multi-source config.
+_base_ = './mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py'
+
+model = dict(
+    test_cfg=dict(
+        mode='cascade',
+        min_face_size=40,
+        scale_factor=0.709,
+        thresholds=(0.6, 0.7, 0.7),
+        nms_thresholds=(0.5, 0.7, 0.3),
+        max_per_img=20))
+# whole photos: no crop, no resize; the raw annotations ride along for
+# CocoMetric (it converts them to COCO itself when ann_file is None)
+cascade_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=40),
+    dict(
+        type='PackFaceInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'instances'))
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    dataset=dict(
+        _delete_=True,
+        type='WildFaceDataset',
+        data_root={{_base_.wild_root}},
+        split='test',
+        test_mode=True,
+        pipeline=cascade_test_pipeline))
+test_evaluator = [
+    dict(type='CocoMetric', metric='bbox', ann_file=None,
+         classwise=False),
+    dict(type='LandmarkNME', match_mode='iou', rescale_gt=False)
+]

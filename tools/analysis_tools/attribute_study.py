@@ -1,0 +1,178 @@
+"""Does MCFA's design pay off? Train ablation arms on one budget, test all.
+
+Every arm starts from the same config, trains for the same number of
+iterations on the same data order (same seed), and is tested on the CelebA,
+LFWA and in-the-wild test splits. Prints (and writes) JSON.
+
+Example:
+    python tools/analysis_tools/attribute_study.py \
+        configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py \
+        --arms mcfa mcfa_fac equal --iters 300 --seeds 0 \
+        --work-dir work_dirs/study --out docs/study/results.json
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import time
+from typing import Dict, List
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.evaluator import Evaluator
+from mmengine.runner import Runner
+
+import mcfa_mm  # noqa: F401  (registers the components)
+from mcfa_mm.datasets.annotation_files import (parse_attr_file,
+                                               parse_partition_file)
+from mmdet.registry import DATASETS
+
+#: Config overrides of each arm (merged into ``cfg.model``).
+ARMS: Dict[str, dict] = {
+    'mcfa': {},
+    'mcfa_fac': dict(head=dict(tasks=('attribute', ))),
+    'mcfa_fd_fac': dict(head=dict(tasks=('face_cls', 'bbox', 'attribute'))),
+    'mcfa_fll_fac': dict(head=dict(tasks=('landmark', 'attribute'))),
+    'paper': dict(head=dict(loss_attr=dict(mode='paper'))),
+    'equal': dict(head=dict(loss_attr=dict(mode='equal'))),
+    'loss_driven': dict(head=dict(loss_attr=dict(mode='loss_driven'))),
+    # the plain multi-label classifier: L_Net alone, BCE, attributes only
+    'l_net_alone': dict(
+        neck=dict(use_cascade=False),
+        head=dict(
+            tasks=('attribute', ),
+            stage_loss_weights=(0.0, 0.0, 1.0),
+            loss_attr=dict(mode='equal'))),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='base config (CPU-sized)')
+    parser.add_argument('--arms', nargs='+', default=list(ARMS),
+                        choices=list(ARMS))
+    parser.add_argument('--iters', type=int, default=300)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--max-eval', type=int, default=None,
+                        help='evaluate on the first N images of each split')
+    parser.add_argument('--work-dir', default='work_dirs/attribute_study')
+    parser.add_argument('--out', default=None, help='JSON results file')
+    return parser.parse_args()
+
+
+def arm_config(base: Config, arm: str, args, seed: int) -> Config:
+    """The base config with the arm's overrides and the shared budget."""
+    cfg = copy.deepcopy(base)
+    cfg.merge_from_dict(dict(model=ARMS[arm]))
+    neck = cfg.model.neck
+    if not neck.get('use_cascade', True):
+        # without the cascade, M's and L's shared features are their fc only
+        cfg.model.head.in_channels = (neck.in_channels[0], neck.fc_channels,
+                                      neck.fc_channels)
+    cfg.work_dir = osp.join(args.work_dir, f'{arm}_seed{seed}')
+    cfg.randomness = dict(seed=seed)
+    cfg.train_dataloader.batch_size = args.batch_size
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=args.iters,
+        val_interval=args.iters + 1)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+             end=min(100, args.iters)),
+        dict(type='CosineAnnealingLR', T_max=args.iters, eta_min=1e-5,
+             by_epoch=False, begin=0, end=args.iters)
+    ]
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=args.iters)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
+    cfg.custom_hooks = [
+        dict(type='DynamicWeightLoggerHook', interval=25, stages=('l', ))
+    ]
+    return cfg
+
+
+def test_sets(cfg: Config) -> Dict[str, tuple]:
+    """(dataset config, evaluator configs) of each test split."""
+    boxed = cfg.boxed_test_pipeline
+    return {
+        'celeba': (dict(type='CelebADataset', data_root=cfg.celeba_root,
+                        split='test', test_mode=True,
+                        pipeline=cfg.crop_test_pipeline),
+                   [dict(type='AttributeAccuracy')]),
+        'lfwa': (dict(type='LFWADataset', data_root=cfg.lfwa_root,
+                      split='test', test_mode=True, pipeline=boxed),
+                 [dict(type='AttributeAccuracy'), dict(type='LandmarkNME')]),
+        'wild': (dict(type='WildFaceDataset', data_root=cfg.wild_root,
+                      split='test', test_mode=True, pipeline=boxed),
+                 [dict(type='LandmarkNME')]),
+    }
+
+
+@torch.no_grad()
+def evaluate(model, dataset_cfg: dict, evaluator_cfgs: List[dict],
+             max_eval=None, batch_size: int = 64) -> dict:
+    """Crop-mode metrics of ``model`` on one test split."""
+    if max_eval:
+        dataset_cfg = dict(dataset_cfg, indices=max_eval)
+    dataset = DATASETS.build(dataset_cfg)
+    evaluator = Evaluator(evaluator_cfgs)
+    evaluator.dataset_meta = dataset.metainfo
+    model.eval()
+    for start in range(0, len(dataset), batch_size):
+        batch = pseudo_collate([
+            dataset[i]
+            for i in range(start, min(start + batch_size, len(dataset)))
+        ])
+        evaluator.process(model.test_step(batch), batch)
+    return evaluator.evaluate(len(dataset))
+
+
+def majority_floor(root: str, attr_file: str) -> dict:
+    """Accuracy of predicting each attribute's majority train value."""
+    names, attrs = parse_attr_file(osp.join(root, attr_file))
+    parts = parse_partition_file(
+        osp.join(root, 'Eval', 'list_eval_partition.txt'))
+    train = np.stack([v for k, v in attrs.items() if parts[k] == 0])
+    test = np.stack([v for k, v in attrs.items() if parts[k] == 2])
+    majority = np.where((train == 1).mean(0) >= 0.5, 1, -1)
+    per_attr = (test == majority).mean(0) * 100
+    return dict(mean_accuracy=float(per_attr.mean()), balanced_accuracy=50.0,
+                per_attribute=dict(zip(names, per_attr.round(2).tolist())))
+
+
+def main() -> None:
+    args = parse_args()
+    base = Config.fromfile(args.config)
+    results = dict(config=args.config, iters=args.iters,
+                   batch_size=args.batch_size, seeds=args.seeds, arms={})
+    results['majority_floor'] = dict(
+        celeba=majority_floor(base.celeba_root, 'Anno/list_attr_celeba.txt'),
+        lfwa=majority_floor(base.lfwa_root, 'Anno/list_attr_lfwa.txt'))
+    for arm in args.arms:
+        for seed in args.seeds:
+            cfg = arm_config(base, arm, args, seed)
+            runner = Runner.from_cfg(cfg)
+            start = time.time()
+            runner.train()
+            train_s = time.time() - start
+            metrics = {}
+            for name, (dataset_cfg, evaluators) in test_sets(base).items():
+                metrics[name] = evaluate(runner.model, dataset_cfg,
+                                         evaluators, args.max_eval)
+            results['arms'].setdefault(arm, {})[f'seed{seed}'] = dict(
+                train_seconds=round(train_s, 1), work_dir=cfg.work_dir,
+                metrics=metrics)
+            if args.out:
+                os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+                with open(args.out, 'w') as f:
+                    json.dump(results, f, indent=1)
+    print(json.dumps(results))
+
+
+if __name__ == '__main__':
+    main()
