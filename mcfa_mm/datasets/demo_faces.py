@@ -264,9 +264,12 @@ def _finish(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
 
 def _split_sizes(n: int, ratios: Sequence[float]) -> List[int]:
     """Train / val / test sizes; val and test round up (tiny sets keep
-    one image each), train takes the rest."""
+    one image each) as far as ``n`` allows, train takes the rest."""
     total = float(sum(ratios))
     val, test = (int(math.ceil(n * r / total - 1e-9)) for r in ratios[1:])
+    # fewer than three images: test first, then val, never a negative train
+    test = min(test, n)
+    val = min(val, n - test)
     return [n - val - test, val, test]
 
 

@@ -7,6 +7,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
 from mcfa_mm.datasets import (DEMO_ATTRIBUTES, generate_demo_faces,
                               parse_attr_file, parse_bbox_file,
@@ -102,3 +103,11 @@ def test_cli(tmp_path, monkeypatch, capsys):
     assert len(os.listdir(osp.join(out, 'Img/img_celeba'))) == 3
     with open(_anno(out, 'list_backgrounds.txt')) as f:
         assert f.read() == ''
+
+
+@pytest.mark.parametrize('num_images', [1, 2, 3])
+def test_tiny_demo_sets(tmp_path, num_images):
+    info = generate_demo_faces(str(tmp_path), num_images=num_images)
+    sizes = info['split_sizes']
+    assert sum(sizes.values()) == num_images
+    assert min(sizes.values()) >= 0

@@ -32,7 +32,6 @@ import glob
 import json
 import os.path as osp
 import random
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -51,9 +50,10 @@ from mcfa_mm.models.detectors.cascade import CascadeFaceFinder
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_speed import (REPO_ROOT, interleaved,  # noqa: E402
-                             machine_info, matmul_arm, median, setup_threads)
+from mcfa_mm.utils.benchmarking import (interleaved, machine_info,
+                                        matmul_arm, median, setup_threads)
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 DEFAULT_CONFIG = ('configs/mcfa/'
                   'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
@@ -102,7 +102,8 @@ def find_images(sizes: List[Tuple[int, int]], image_dir: str,
 def _drawn_image(size: Tuple[int, int]) -> np.ndarray:
     from mcfa_mm.datasets.demo_faces import generate_demo_faces
     with tempfile.TemporaryDirectory() as root:
-        info = generate_demo_faces(root, num_images=1, seed=0,
+        # a few: the train / val / test split needs more than one image
+        info = generate_demo_faces(root, num_images=4, seed=0,
                                    image_size=size)
         path = sorted(glob.glob(osp.join(info['img_dir'], '*.jpg')))[0]
         return cv2.imread(path)

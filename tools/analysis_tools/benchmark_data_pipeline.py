@@ -29,7 +29,6 @@ import argparse
 import copy
 import json
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -42,9 +41,9 @@ import mcfa_mm  # noqa: F401  (registers the components)
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_speed import (REPO_ROOT, machine_info, median,  # noqa: E402
-                             setup_threads)
+from mcfa_mm.utils.benchmarking import machine_info, median, setup_threads
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 DEFAULT_CONFIG = ('configs/mcfa/'
                   'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
@@ -194,8 +193,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         machine=machine_info(),
         args=vars(args),
         config=args.config,
-        data_roots={k: cfg.get(k) for k in ('celeba_root', 'lfwa_root',
-                                             'wild_root')},
+        data_roots={
+            k: cfg.get(k)
+            for k in ('celeba_root', 'lfwa_root', 'wild_root')
+        },
         dataset=dataset_summary(cfg, args.batch_size),
         train_samples_per_s=round(train_rate, 3),
         train_samples_per_s_repeats=[round(r, 3) for r in train],

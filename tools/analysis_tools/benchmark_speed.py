@@ -31,11 +31,8 @@ Example (the final measurement, on a quiet machine)::
 """
 import argparse
 import copy
-import datetime
 import json
 import os.path as osp
-import platform
-import statistics
 import time
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
@@ -49,6 +46,8 @@ from torch import Tensor
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.models.heads.targets import FaceTargets, build_face_targets
+from mcfa_mm.utils.benchmarking import (interleaved, machine_info,
+                                        matmul_arm, median, setup_threads)
 from mcfa_mm.testing import random_face_samples
 from mcfa_mm.utils.complexity import count_macs
 from mmdet.registry import MODELS
@@ -62,86 +61,6 @@ MODEL_CONFIGS: Dict[str, str] = {
 #: VGG-16's conv blocks (convs, channels), as in the backbone.
 VGG16_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 TOLERANCE = 1e-4
-
-
-# --------------------------------------------------------------------------
-# Shared by the benchmark scripts (benchmark_cascade.py and
-# benchmark_data_pipeline.py import these).
-# --------------------------------------------------------------------------
-def machine_info() -> dict:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or 'unknown'
-    try:
-        with open('/proc/cpuinfo') as file:
-            for line in file:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return dict(
-        date=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
-        cpu_model=cpu,
-        torch_version=torch.__version__,
-        torch_threads=torch.get_num_threads(),
-        python=platform.python_version())
-
-
-def matmul_arm(size: int) -> Callable[[], None]:
-    """One ``size x size @ size x size`` fp32 matmul per call."""
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator)
-    b = torch.randn(size, size, generator=generator)
-    out = torch.empty(size, size)
-    return lambda: torch.mm(a, b, out=out)
-
-
-def timed(fn: Callable[[], object], iters: int) -> float:
-    """Seconds per call of ``fn`` over ``iters`` calls."""
-    start = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    return (time.perf_counter() - start) / iters
-
-
-def interleaved(arms: Dict[str, Callable[[], object]],
-                iters: Dict[str, int], repeats: int,
-                warmup: int) -> Dict[str, List[float]]:
-    """Time every arm ``repeats`` times, alternating arms within a repeat.
-
-    The order rotates from one repeat to the next, so that no arm always
-    runs right after the same other one (e.g. after the cache-flushing
-    matmul).
-
-    Args:
-        arms (dict): Name -> callable doing one unit of work.
-        iters (dict): Name -> calls per timed block.
-        repeats (int): Timed blocks per arm.
-        warmup (int): Untimed calls of each arm before the first repeat.
-
-    Returns:
-        dict: Name -> seconds per call, one entry per repeat.
-    """
-    names = list(arms)
-    for name in names:
-        for _ in range(warmup):
-            arms[name]()
-    times = {name: [] for name in names}
-    for repeat in range(repeats):
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            times[name].append(timed(arms[name], iters[name]))
-    return times
-
-
-def median(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
-
-
-def setup_threads(threads: Optional[int]) -> None:
-    if threads:
-        torch.set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------
@@ -293,11 +212,11 @@ class PlainMCFA(nn.Module):
         """Shared features of S (a 1x1 map), M and L (vectors)."""
         half = F.avg_pool2d(x, 2)
         quarter = F.avg_pool2d(half, 2)
-        s = F.relu(self.s_shared(self.s_convs(quarter)))
-        m = torch.cat([self._fc(self.m_fc, self.m_convs(half)),
-                       s.flatten(1)], 1)
-        l = torch.cat([self._fc(self.l_fc, self.l_convs(x)), m], 1)
-        return [s, m, l]
+        s_feat = F.relu(self.s_shared(self.s_convs(quarter)))
+        m_feat = torch.cat([self._fc(self.m_fc, self.m_convs(half)),
+                            s_feat.flatten(1)], 1)
+        l_feat = torch.cat([self._fc(self.l_fc, self.l_convs(x)), m_feat], 1)
+        return [s_feat, m_feat, l_feat]
 
     def forward(self, x: Tensor) -> List[Dict[str, Tensor]]:
         """Raw outputs of every stage from a normalised batch."""
@@ -309,15 +228,19 @@ class PlainMCFA(nn.Module):
         feat = self.features(self.normalize(images))[-1]
         outs = self.branches[-1](feat)
         batch, side = len(feat), float(self.input_size)
+        # tasks a variant does not train get the detector's neutral values
         box = outs['bbox'] if 'bbox' in outs else feat.new_zeros(batch, 4)
-        window = box.new_tensor([0., 0., 1., 1.])
         points = outs['landmark'] if 'landmark' in outs else feat.new_full(
             (batch, 10), 0.5)
+        scores = (outs['face_cls'].softmax(1)[:, 1]
+                  if 'face_cls' in outs else feat.new_ones(batch))
+        attributes = (outs['attribute'].sigmoid() if 'attribute' in outs
+                      else feat.new_full((batch, self.num_attributes), 0.5))
         return dict(
-            bboxes=(box + window) * side,
-            scores=outs['face_cls'].softmax(1)[:, 1],
+            bboxes=(box + box.new_tensor([0., 0., 1., 1.])) * side,
+            scores=scores,
             keypoints=points.view(batch, 5, 2) * side,
-            attribute_scores=outs['attribute'].sigmoid())
+            attribute_scores=attributes)
 
     def loss(self, images: Tensor, targets: FaceTargets) -> Tensor:
         """The joint loss (Eq. 5) of a uint8 batch."""
@@ -525,7 +448,8 @@ def _detector_train_step(detector, wrapper, data, last_losses: dict,
 
     def step() -> None:
         loss = detector.train_step(data, wrapper)['loss']
-        last_losses[name] = float(loss.detach() if torch.is_tensor(loss) else loss)
+        last_losses[name] = float(
+            loss.detach() if torch.is_tensor(loss) else loss)
 
     return step
 
@@ -687,11 +611,15 @@ def bench_model(name: str, args) -> dict:
 def _phase_timers(detector) -> Iterator[Dict[str, float]]:
     """Time the steps of ``test_step`` by wrapping them on the instance."""
     totals: Dict[str, float] = {}
+    # head.predict / decode, or their batched forms where the head has them
     targets = [('preprocess', detector.data_preprocessor, 'forward'),
                ('extract_feat', detector, 'extract_feat'),
                ('head_predict', detector.head, 'predict'),
+               ('head_predict_batch', detector.head, 'predict_batch'),
                ('decode', detector.head, 'decode'),
+               ('decode_batch', detector.head, 'decode_batch'),
                ('add_pred_to_datasample', detector, 'add_pred_to_datasample')]
+    targets = [t for t in targets if hasattr(t[1], t[2])]
     for label, owner, attr in targets:
         original = getattr(owner, attr)
 
@@ -728,7 +656,7 @@ def profile_predict(detector, plain, batch: int, top: int = 12) -> dict:
         preds = detector.test_step(data)
         total = time.perf_counter() - start
     top_level = ('preprocess', 'extract_feat', 'head_predict',
-                 'add_pred_to_datasample')
+                 'head_predict_batch', 'add_pred_to_datasample')
     phases_ms = {k: round(v * 1e3, 3) for k, v in phases.items()}
     phases_ms['rescale_and_rest'] = round(
         (total - sum(phases.get(k, 0.0) for k in top_level)) * 1e3, 3)

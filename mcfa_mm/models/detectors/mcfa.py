@@ -90,9 +90,9 @@ class MCFA(BaseDetector):
 
     # Gradients are never needed here, and MMEngine's ``test_step`` leaves
     # them on: the recorded graph keeps every activation alive until the
-    # results are dropped (~20 % slower for the CPU-sized model). no_grad rather
-    # than inference_mode (as fast here): the results stay ordinary tensors
-    # that metrics and visualisers may still modify in place.
+    # results are dropped (~20 % slower for the CPU-sized model). no_grad
+    # rather than inference_mode (as fast here): the results stay ordinary
+    # tensors that metrics and visualisers may still modify in place.
     @torch.no_grad()
     def predict(self,
                 batch_inputs: Tensor,
