@@ -132,13 +132,15 @@ def evaluate(model, dataset_cfg: dict, evaluator_cfgs: List[dict],
     return evaluator.evaluate(len(dataset))
 
 
-def majority_floor(root: str, attr_file: str) -> dict:
-    """Accuracy of predicting each attribute's majority train value."""
+def majority_floor(root: str, attr_file: str, max_eval=None) -> dict:
+    """Accuracy of predicting each attribute's majority train value, on the
+    same test images as the arms (the first ``max_eval`` of the split)."""
     names, attrs = parse_attr_file(osp.join(root, attr_file))
     parts = parse_partition_file(
         osp.join(root, 'Eval', 'list_eval_partition.txt'))
     train = np.stack([v for k, v in attrs.items() if parts[k] == 0])
     test = np.stack([v for k, v in attrs.items() if parts[k] == 2])
+    test = test[:max_eval] if max_eval else test
     majority = np.where((train == 1).mean(0) >= 0.5, 1, -1)
     per_attr = (test == majority).mean(0) * 100
     return dict(mean_accuracy=float(per_attr.mean()), balanced_accuracy=50.0,
@@ -151,8 +153,10 @@ def main() -> None:
     results = dict(config=args.config, iters=args.iters,
                    batch_size=args.batch_size, seeds=args.seeds, arms={})
     results['majority_floor'] = dict(
-        celeba=majority_floor(base.celeba_root, 'Anno/list_attr_celeba.txt'),
-        lfwa=majority_floor(base.lfwa_root, 'Anno/list_attr_lfwa.txt'))
+        celeba=majority_floor(base.celeba_root, 'Anno/list_attr_celeba.txt',
+                              args.max_eval),
+        lfwa=majority_floor(base.lfwa_root, 'Anno/list_attr_lfwa.txt',
+                            args.max_eval))
     for arm in args.arms:
         for seed in args.seeds:
             cfg = arm_config(base, arm, args, seed)

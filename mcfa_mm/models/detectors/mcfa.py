@@ -9,6 +9,7 @@ from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from .cascade import CascadeFaceFinder
 from ..heads.mcfa_head import split_instances
 
 PREDICT_MODES = ('crop', 'cascade')
@@ -113,7 +114,6 @@ class MCFA(BaseDetector):
             self._to_channels_last()
         metas = [sample.metainfo for sample in batch_data_samples]
         if self.test_cfg['mode'] == 'cascade':
-            from .cascade import CascadeFaceFinder
             results = CascadeFaceFinder(self, self.test_cfg).predict(
                 batch_inputs, metas)
             if rescale:
