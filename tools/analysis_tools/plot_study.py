@@ -74,12 +74,15 @@ def read_weights(work_dir: str, stage: str) -> tuple:
 
 
 def plot_weights(results: dict, stage: str, path: str) -> List[str]:
-    """One panel per arm with learned weights: each attribute's weight."""
+    """One panel per arm whose weights move: each attribute's weight."""
     panels = []
     for arm, seeds in results['arms'].items():
         work_dir = seeds['seed0']['work_dir']
-        if osp.isfile(osp.join(work_dir, 'dynamic_weights.jsonl')):
-            panels.append((arm, *read_weights(work_dir, stage)))
+        if not osp.isfile(osp.join(work_dir, 'dynamic_weights.jsonl')):
+            continue
+        iters, names, weights = read_weights(work_dir, stage)
+        if np.ptp(weights) > 1e-6:  # fixed equal weights: nothing to plot
+            panels.append((arm, iters, names, weights))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4),
                              squeeze=False)
     for ax, (arm, iters, names, weights) in zip(axes[0], panels):
