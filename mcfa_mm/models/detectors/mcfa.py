@@ -171,11 +171,11 @@ def to_original_image(instances: InstanceData,
     Returns:
         InstanceData: The same instances in original-image pixels.
     """
-    scale = instances.bboxes.new_tensor(meta.get('scale_factor', (1., 1.)))
-    offset = instances.bboxes.new_tensor(meta.get('crop_offset', (0., 0.)))
-    instances.bboxes = instances.bboxes / scale.repeat(2) + offset.repeat(2)
-    if 'keypoints' in instances:
-        instances.keypoints = instances.keypoints / scale + offset
+    fields = {k: instances[k] for k in ('bboxes', 'keypoints')
+              if k in instances}
+    mapped = batch_to_original_image(fields, [meta] * len(instances))
+    for key, value in mapped.items():
+        instances[key] = value
     return instances
 
 
@@ -198,7 +198,7 @@ def batch_to_original_image(fields: Dict[str, Tensor],
     def per_image(key: str, default: Tuple[float, float]) -> Tensor:
         return torch.tensor(
             [[float(v) for v in meta.get(key, default)] for meta in metas],
-            dtype=bboxes.dtype, device=bboxes.device)
+            dtype=bboxes.dtype, device=bboxes.device).reshape(-1, 2)
 
     scale = per_image('scale_factor', (1., 1.))
     offset = per_image('crop_offset', (0., 0.))

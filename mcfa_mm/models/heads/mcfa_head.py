@@ -196,20 +196,15 @@ class MCFAHead(BaseModule):
         outs = {k: v.flatten(1) for k, v in outs.items()}
         return self.decode_batch(outs, batch_img_metas)
 
-    def decode(self, outs: Dict[str, Tensor],
-               batch_img_metas: List[dict]) -> List[InstanceData]:
-        """Turn one stage's flattened outputs into instances in crop pixels.
+    def decode_batch(self, outs: Dict[str, Tensor],
+                     batch_img_metas: List[dict]) -> Dict[str, Tensor]:
+        """Turn one stage's flattened outputs into batched fields in crop
+        pixels: ``bboxes`` (B, 4), ``scores`` (B,), ``labels`` (B,),
+        ``keypoints`` (B, 5, 2), ``attribute_scores`` (B, d).
 
         Tasks a variant does not train get neutral values: the whole crop as
         box, score 1, landmarks at the crop centre, attribute scores 0.5.
         """
-        return split_instances(self.decode_batch(outs, batch_img_metas))
-
-    def decode_batch(self, outs: Dict[str, Tensor],
-                     batch_img_metas: List[dict]) -> Dict[str, Tensor]:
-        """:meth:`decode` as batched tensors: ``bboxes`` (B, 4), ``scores``
-        (B,), ``labels`` (B,), ``keypoints`` (B, 5, 2), ``attribute_scores``
-        (B, d)."""
         batch = len(batch_img_metas)
         device = next(iter(outs.values())).device
         sides = torch.tensor(
