@@ -16,11 +16,11 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
@@ -49,7 +49,7 @@ ARMS: Dict[str, dict] = {
 }
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='base config (CPU-sized)')
     parser.add_argument('--arms', nargs='+', default=list(ARMS),
@@ -61,7 +61,10 @@ def parse_args() -> argparse.Namespace:
                         help='evaluate on the first N images of each split')
     parser.add_argument('--work-dir', default='work_dirs/attribute_study')
     parser.add_argument('--out', default=None, help='JSON results file')
-    return parser.parse_args()
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='overrides of the base config, applied before every arm')
+    return parser.parse_args(argv)
 
 
 def arm_config(base: Config, arm: str, args, seed: int) -> Config:
@@ -147,10 +150,12 @@ def majority_floor(root: str, attr_file: str, max_eval=None) -> dict:
                 per_attribute=dict(zip(names, per_attr.round(2).tolist())))
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
     base = Config.fromfile(args.config)
-    results = dict(config=args.config, iters=args.iters,
+    base.merge_from_dict(args.cfg_options)
+    results = dict(config=args.config, cfg_options=args.cfg_options,
+                   iters=args.iters,
                    batch_size=args.batch_size, seeds=args.seeds, arms={})
     results['majority_floor'] = dict(
         celeba=majority_floor(base.celeba_root, 'Anno/list_attr_celeba.txt',
@@ -176,6 +181,7 @@ def main() -> None:
                 with open(args.out, 'w') as f:
                     json.dump(results, f, indent=1)
     print(json.dumps(results))
+    return results
 
 
 if __name__ == '__main__':
