@@ -4,6 +4,7 @@ The arms must differ only in what they claim to ablate, and ``main`` must
 train and test every arm on the same budget and report JSON.
 """
 import importlib.util
+import json
 import os.path as osp
 
 import pytest
@@ -17,14 +18,22 @@ CPU_CONFIG = osp.join(REPO_ROOT, 'configs', 'mcfa',
                       'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
 
 
-@pytest.fixture(scope='module')
-def study():
+def _load(name: str):
     spec = importlib.util.spec_from_file_location(
-        'attribute_study',
-        osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'attribute_study.py'))
+        name, osp.join(REPO_ROOT, 'tools', 'analysis_tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope='module')
+def study():
+    return _load('attribute_study')
+
+
+@pytest.fixture(scope='module')
+def summarize():
+    return _load('summarize_study')
 
 
 @pytest.fixture(scope='module')
@@ -79,6 +88,7 @@ def test_main_trains_and_tests_every_arm(study, data_env, tmp_path):
     ])
     assert out.exists()
     assert results['cfg_options']['train_dataloader.num_workers'] == 0
+    assert results['max_eval'] == 2
     assert set(results['arms']) == {'mcfa_fac', 'l_net_alone'}
     for arm in results['arms'].values():
         metrics = arm['seed0']['metrics']
@@ -86,5 +96,60 @@ def test_main_trains_and_tests_every_arm(study, data_env, tmp_path):
         assert 0 <= metrics['lfwa']['attr/mean_accuracy'] <= 100
         assert metrics['wild']['landmark/num_faces'] == 2
         assert osp.exists(osp.join(arm['seed0']['work_dir'], 'iter_2.pth'))
+        # the CPU config puts each attribute on par with the other tasks
+        assert arm['seed0']['loss_attr']['scale_by_num_attributes'] is True
     floor = results['majority_floor']['celeba']
     assert floor['balanced_accuracy'] == 50.0
+
+
+def _run(arm: str, seed: int, celeba: float, iters: int = 300) -> dict:
+    metrics = {
+        'celeba': {'attr/mean_accuracy': celeba,
+                   'attr/balanced_accuracy': 50.0},
+        'lfwa': {'attr/mean_accuracy': 70.0, 'attr/balanced_accuracy': 51.0,
+                 'landmark/nme': 12.0},
+        'wild': {'landmark/nme': 13.0},
+    }
+    floor = {'mean_accuracy': 79.0, 'balanced_accuracy': 50.0}
+    return dict(iters=iters, batch_size=32, max_eval=500, seeds=[seed],
+                majority_floor=dict(celeba=floor, lfwa=floor),
+                arms={arm: {f'seed{seed}': dict(train_seconds=600.0,
+                                                metrics=metrics)}})
+
+
+def test_summarize_merges_seeds_and_arms(summarize):
+    merged = summarize.merge_results(
+        [_run('mcfa', 0, 80.0), _run('mcfa', 1, 82.0), _run('equal', 0, 79)])
+    assert merged['seeds'] == [0, 1]
+    assert set(merged['arms']['mcfa']) == {'seed0', 'seed1'}
+    summary = summarize.summarize(merged)
+    cell = summary['mcfa']['CelebA mean acc']
+    assert cell == dict(mean=81.0, per_seed=[80.0, 82.0])
+    assert summary['mcfa']['train_minutes'] == 10.0
+    assert summary['majority_floor']['CelebA mean acc']['mean'] == 79.0
+    table = summarize.markdown_table(summary).splitlines()
+    assert table[0].startswith('| arm | seeds | CelebA mean acc')
+    assert '| `mcfa` | 0, 1 | 81.00 (80.00 / 82.00) |' in table[2]
+    assert table[-1].startswith('| `majority_floor` | - | 79.00')
+
+
+@pytest.mark.parametrize('second, message', [
+    (_run('equal', 0, 79.0, iters=100), 'different iters'),
+    (_run('mcfa', 0, 81.0), 'mcfa seed0 appears in two runs'),
+])
+def test_summarize_refuses_runs_that_do_not_compare(summarize, second,
+                                                    message):
+    with pytest.raises(ValueError, match=message):
+        summarize.merge_results([_run('mcfa', 0, 80.0), second])
+
+
+def test_summarize_main_writes_merged_json(summarize, tmp_path):
+    paths = []
+    for seed in (0, 1):
+        path = tmp_path / f'run{seed}.json'
+        path.write_text(json.dumps(_run('mcfa', seed, 80.0 + seed)))
+        paths.append(str(path))
+    out = tmp_path / 'merged.json'
+    summary = summarize.main(paths + ['--out', str(out), '--markdown'])
+    assert json.loads(out.read_text())['seeds'] == [0, 1]
+    assert summary['mcfa']['CelebA mean acc']['mean'] == 80.5

@@ -155,7 +155,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     base = Config.fromfile(args.config)
     base.merge_from_dict(args.cfg_options)
     results = dict(config=args.config, cfg_options=args.cfg_options,
-                   iters=args.iters,
+                   iters=args.iters, max_eval=args.max_eval,
                    batch_size=args.batch_size, seeds=args.seeds, arms={})
     results['majority_floor'] = dict(
         celeba=majority_floor(base.celeba_root, 'Anno/list_attr_celeba.txt',
@@ -175,7 +175,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                          evaluators, args.max_eval)
             results['arms'].setdefault(arm, {})[f'seed{seed}'] = dict(
                 train_seconds=round(train_s, 1), work_dir=cfg.work_dir,
-                metrics=metrics)
+                loss_attr=cfg.model.head.loss_attr.to_dict(), metrics=metrics)
             if args.out:
                 os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
                 with open(args.out, 'w') as f:
