@@ -153,3 +153,37 @@ def test_summarize_main_writes_merged_json(summarize, tmp_path):
     summary = summarize.main(paths + ['--out', str(out), '--markdown'])
     assert json.loads(out.read_text())['seeds'] == [0, 1]
     assert summary['mcfa']['CelebA mean acc']['mean'] == 80.5
+
+
+def test_plot_study_draws_the_chosen_arms(tmp_path):
+    plot_study = _load('plot_study')
+    names = ['Smiling', 'Male', 'Bangs']
+    arms = {}
+    for arm, moving in (('mcfa', True), ('equal', False), ('paper', True)):
+        work_dir = tmp_path / arm
+        work_dir.mkdir()
+        with open(work_dir / 'dynamic_weights.jsonl', 'w') as f:
+            for it in (25, 50):
+                weights = [0.5, 0.3, 0.2] if moving and it == 50 else \
+                    [1 / 3] * 3
+                f.write(json.dumps(dict(stage='l', iter=it, weights=weights,
+                                        attribute_names=names)) + '\n')
+        acc = {f'attr/acc/{n}': 70.0 for n in names}
+        arms[arm] = {'seed0': dict(work_dir=str(work_dir),
+                                   metrics=dict(celeba=acc))}
+    floor = dict(per_attribute=dict.fromkeys(names, 60.0))
+    results = tmp_path / 'results.json'
+    results.write_text(json.dumps(
+        dict(arms=arms, majority_floor=dict(celeba=floor))))
+    out_dir = tmp_path / 'plots'
+    report = plot_study.main([
+        str(results), '--out-dir', str(out_dir), '--arms', 'mcfa', 'equal'
+    ])
+    # fixed equal weights do not move: only mcfa gets a weight panel
+    assert report['weight_arms'] == ['mcfa']
+    assert all(osp.getsize(path) > 0 for path in report['files'])
+    report = plot_study.main(
+        [str(results), '--out-dir', str(out_dir), '--arms', 'equal'])
+    assert report['weight_arms'] == [] and len(report['files']) == 1
+    with pytest.raises(ValueError, match='not in'):
+        plot_study.main([str(results), '--arms', 'l_net_alone'])

@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import matplotlib
 
@@ -18,14 +18,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('results', help='JSON written by attribute_study.py')
     parser.add_argument('--out-dir', default='docs/study')
     parser.add_argument(
         '--split', default='celeba', choices=['celeba', 'lfwa'])
     parser.add_argument('--stage', default='l', choices=['s', 'm', 'l'])
-    return parser.parse_args()
+    parser.add_argument(
+        '--arms', nargs='+', default=None,
+        help='arms to draw (default: all); bars get crowded beyond ~5')
+    return parser.parse_args(argv)
 
 
 def per_attribute(metrics: dict) -> Dict[str, float]:
@@ -83,6 +86,8 @@ def plot_weights(results: dict, stage: str, path: str) -> List[str]:
         iters, names, weights = read_weights(work_dir, stage)
         if np.ptp(weights) > 1e-6:  # fixed equal weights: nothing to plot
             panels.append((arm, iters, names, weights))
+    if not panels:
+        return []
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4),
                              squeeze=False)
     for ax, (arm, iters, names, weights) in zip(axes[0], panels):
@@ -100,16 +105,24 @@ def plot_weights(results: dict, stage: str, path: str) -> List[str]:
     return [p[0] for p in panels]
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
     with open(args.results) as f:
         results = json.load(f)
+    if args.arms:
+        unknown = set(args.arms) - set(results['arms'])
+        if unknown:
+            raise ValueError(f'arms {sorted(unknown)} not in {args.results}')
+        results['arms'] = {arm: results['arms'][arm] for arm in args.arms}
     os.makedirs(args.out_dir, exist_ok=True)
     bars = osp.join(args.out_dir, f'attribute_accuracy_{args.split}.png')
     plot_attribute_bars(results, args.split, bars)
     weights = osp.join(args.out_dir, f'dynamic_weights_{args.stage}.png')
     arms = plot_weights(results, args.stage, weights)
-    print(json.dumps(dict(files=[bars, weights], weight_arms=arms)))
+    files = [bars, weights] if arms else [bars]
+    report = dict(files=files, weight_arms=arms)
+    print(json.dumps(report))
+    return report
 
 
 if __name__ == '__main__':

@@ -31,7 +31,13 @@ model = dict(
         loss_attr=dict(
             type='DynamicWeightAttributeLoss',
             mode='adversarial',
-            entropy_weight=0.5),
+            entropy_weight=0.5,
+            # Eq. 4 as written: the weights sum to 1, so the attribute
+            # loss is a mean over d. The CPU-sized multi-source config
+            # (AdamW) scales it by d: without that the attributes hardly
+            # learn next to the other tasks (docs/benchmarks.md). With SGD
+            # that also multiplies the attributes' step: lower lr with it.
+            scale_by_num_attributes=False),
         ohem_ratio=0.7),
     test_cfg=dict(
         mode='crop',
