@@ -105,12 +105,13 @@ def test_main_trains_and_tests_every_arm(study, data_env, tmp_path):
 def _run(arm: str, seed: int, celeba: float, iters: int = 300) -> dict:
     metrics = {
         'celeba': {'attr/mean_accuracy': celeba,
-                   'attr/balanced_accuracy': 50.0},
+                   'attr/balanced_accuracy': 50.0, 'attr/acc/Bangs': celeba},
         'lfwa': {'attr/mean_accuracy': 70.0, 'attr/balanced_accuracy': 51.0,
-                 'landmark/nme': 12.0},
+                 'attr/acc/Bangs': 75.0, 'landmark/nme': 12.0},
         'wild': {'landmark/nme': 13.0},
     }
-    floor = {'mean_accuracy': 79.0, 'balanced_accuracy': 50.0}
+    floor = {'mean_accuracy': 79.0, 'balanced_accuracy': 50.0,
+             'per_attribute': {'Bangs': 85.0}}
     return dict(iters=iters, batch_size=32, max_eval=500, seeds=[seed],
                 majority_floor=dict(celeba=floor, lfwa=floor),
                 arms={arm: {f'seed{seed}': dict(train_seconds=600.0,
@@ -131,6 +132,11 @@ def test_summarize_merges_seeds_and_arms(summarize):
     assert table[0].startswith('| arm | seeds | CelebA mean acc')
     assert '| `mcfa` | 0, 1 | 81.00 (80.00 / 82.00) |' in table[2]
     assert table[-1].startswith('| `majority_floor` | - | 79.00')
+    summary = summarize.summarize(merged, attributes=['Bangs'])
+    assert summary['mcfa']['CelebA Bangs']['mean'] == 81.0
+    assert summary['majority_floor']['LFWA Bangs']['mean'] == 85.0
+    table = summarize.markdown_table(summary).splitlines()
+    assert table[0].endswith('| CelebA Bangs | LFWA Bangs | train min |')
 
 
 @pytest.mark.parametrize('second, message', [

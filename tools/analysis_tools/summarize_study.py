@@ -14,7 +14,7 @@ import argparse
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -38,6 +38,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', default=None, help='merged JSON file')
     parser.add_argument('--markdown', action='store_true',
                         help='also print the summary as a Markdown table')
+    parser.add_argument(
+        '--attributes', nargs='+', default=(),
+        help='also tabulate these attributes (CelebA and LFWA accuracy)')
     return parser.parse_args(argv)
 
 
@@ -76,14 +79,25 @@ def merge_results(runs: List[dict]) -> dict:
     return merged
 
 
-def summarize(results: dict) -> Dict[str, dict]:
-    """Per arm: each table column as the mean and per-seed values."""
+def summarize(results: dict,
+              attributes: Sequence[str] = ()) -> Dict[str, dict]:
+    """Per arm: each table column as the mean and per-seed values.
+
+    Args:
+        results (dict): Merged study results.
+        attributes (Sequence[str]): Attributes whose CelebA and LFWA
+            accuracies get columns of their own (``'CelebA Bangs'``).
+    """
+    columns = list(COLUMNS) + [(f'{title} {name}', split, f'attr/acc/{name}')
+                               for name in attributes
+                               for title, split in (('CelebA', 'celeba'),
+                                                    ('LFWA', 'lfwa'))]
     summary = {}
     for arm, seeds in results['arms'].items():
         row = dict(seeds=sorted(seeds), train_minutes=round(
             float(np.mean([s['train_seconds'] for s in seeds.values()]))
             / 60, 1))
-        for title, split, key in COLUMNS:
+        for title, split, key in columns:
             values = [
                 s['metrics'].get(split, {}).get(key) for s in seeds.values()
             ]
@@ -94,17 +108,25 @@ def summarize(results: dict) -> Dict[str, dict]:
         summary[arm] = row
     floor = results['majority_floor']
     summary['majority_floor'] = {
-        title: dict(mean=round(floor[split]['mean_accuracy'] if 'mean' in
-                               title else floor[split]['balanced_accuracy'],
-                               2), per_seed=[])
-        for title, split, key in COLUMNS if key.startswith('attr/')
+        title: dict(mean=round(_floor_value(floor[split], key), 2),
+                    per_seed=[])
+        for title, split, key in columns if key.startswith('attr/')
     }
     return summary
 
 
+def _floor_value(floor: dict, key: str) -> float:
+    """The majority predictor's value of an ``attr/...`` metric key."""
+    if key.startswith('attr/acc/'):
+        return floor['per_attribute'][key[len('attr/acc/'):]]
+    return floor[key[len('attr/'):]]
+
+
 def markdown_table(summary: Dict[str, dict]) -> str:
     """The summary as a Markdown table; several seeds show as ``a / b``."""
-    titles = [title for title, _, _ in COLUMNS]
+    first = next(iter(summary.values()))
+    titles = [title for title in first
+              if title not in ('seeds', 'train_minutes')]
     lines = [
         '| arm | seeds | ' + ' | '.join(titles) + ' | train min |',
         '|---' * (len(titles) + 3) + '|'
@@ -138,7 +160,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(merged, f, indent=1)
-    summary = summarize(merged)
+    summary = summarize(merged, args.attributes)
     print(json.dumps(summary))
     if args.markdown:
         print(markdown_table(summary))
