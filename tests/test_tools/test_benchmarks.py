@@ -161,3 +161,32 @@ def test_cascade_images_are_drawn_without_photos(tmp_path):
     found = module.find_images([(80, 60)], str(tmp_path))
     image, source = found[(80, 60)]
     assert image.shape == (60, 80, 3) and source.startswith('generated')
+
+
+def test_cascade_recall_main(fake_roots, monkeypatch, tmp_path):
+    """Per-stage recall of the CPU-sized cascade config with random
+    weights on the generated in-the-wild layout."""
+    from mmengine.config import Config
+    monkeypatch.setenv('MCFA_WILD_ROOT', fake_roots['wild'])
+    config = osp.join(REPO_ROOT, 'configs', 'mcfa',
+                      'mcfa_vgg16-w025-128px_cascade_wild.py')
+    model = MODELS.build(Config.fromfile(config).model)
+    checkpoint = str(tmp_path / 'random.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    module = _load('cascade_recall')
+    out = tmp_path / 'recall.json'
+    report = module.main([
+        config, checkpoint, '--max-images', '2', '--out',
+        str(out), '--cfg-options', 'model.test_cfg.thresholds=[0,0,0]',
+        'model.test_cfg.max_proposals=4'
+    ])
+    assert out.exists()
+    assert report['images'] == 2 and report['faces'] >= 2
+    # (M and L calibrate their windows, so recall need not fall per stage)
+    assert all(0 <= report['recall'][k] <= 1 for k in 'sml')
+    assert 0 < report['boxes_per_image']['s'] <= 4
+    assert report['boxes_per_image']['s'] >= report['boxes_per_image']['l']
+    on_labels = report['l_net_on_labelled_boxes']
+    assert 0 <= on_labels['face_prob_mean'] <= 1
+    assert 0 <= on_labels['calibrated_box_iou_mean'] <= 1
+    assert on_labels['nme_mean'] > 0

@@ -101,7 +101,7 @@ class CascadeFaceFinder:
                 image[None], size=size, mode='bilinear', align_corners=False)
             outs = self.detector.head.branches[0](
                 self.detector.backbone.slide_s_net(scaled))
-            prob = self._face_prob(outs)[0]
+            prob = self.face_prob(outs)[0]
             ys, xs = torch.nonzero(
                 prob > self.cfg['thresholds'][0], as_tuple=True)
             if len(ys) == 0:
@@ -110,7 +110,7 @@ class CascadeFaceFinder:
             windows[:, 2:] += self.window
             offsets = outs['bbox'][0][:, ys, xs].t() if 'bbox' in outs \
                 else torch.zeros_like(windows)
-            boxes = _calibrate(windows, offsets) / scale
+            boxes = calibrate_boxes(windows, offsets) / scale
             scores = prob[ys, xs]
             keep = nms(boxes, scores, 0.5)[1]
             all_boxes.append(boxes[keep])
@@ -120,7 +120,7 @@ class CascadeFaceFinder:
         boxes, scores = torch.cat(all_boxes), torch.cat(all_scores)
         keep = nms(boxes, scores, self.cfg['nms_thresholds'][0])[1]
         keep = keep[:self.cfg['max_proposals']]
-        return _square(boxes[keep]), scores[keep]
+        return square_boxes(boxes[keep]), scores[keep]
 
     @torch.no_grad()
     def refine(self, image: Tensor, boxes: Tensor,
@@ -139,25 +139,35 @@ class CascadeFaceFinder:
         """
         if len(boxes) == 0:
             return boxes, boxes.new_zeros((0, )), {}
-        outs = self._stage_outputs(image, boxes, num_stages)
-        scores = self._face_prob(outs)
+        outs = self.stage_outputs(image, boxes, num_stages)
+        scores = self.face_prob(outs)
         keep = scores > self.cfg['thresholds'][num_stages - 1]
         windows = boxes[keep]
         outs = {k: v[keep] for k, v in outs.items()}
         offsets = outs.get('bbox', torch.zeros_like(windows))
-        calibrated = _calibrate(windows, offsets)
+        calibrated = calibrate_boxes(windows, offsets)
         order = nms(calibrated, scores[keep],
                     self.cfg['nms_thresholds'][num_stages - 1])[1]
         outs = {k: v[order] for k, v in outs.items()}
         outs['window'] = windows[order]
         calibrated = calibrated[order]
         if num_stages < 3:
-            calibrated = _square(calibrated)
+            calibrated = square_boxes(calibrated)
         return calibrated, scores[keep][order], outs
 
-    def _stage_outputs(self, image: Tensor, boxes: Tensor,
-                       num_stages: int) -> Dict[str, Tensor]:
-        """Crop every window to the input size and run the first stages."""
+    def stage_outputs(self, image: Tensor, boxes: Tensor,
+                      num_stages: int) -> Dict[str, Tensor]:
+        """Crop every window to the input size and run the first stages.
+
+        Args:
+            image (Tensor): ``(3, H, W)`` preprocessed image.
+            boxes (Tensor): ``(K, 4)`` crop windows (squares).
+            num_stages (int): 2 runs S+M_Net, 3 runs S+M+L_Net.
+
+        Returns:
+            dict[str, Tensor]: The last stage's flattened outputs, row ``k``
+            for window ``k``.
+        """
         chunks = []
         for start in range(0, len(boxes), self.cfg['crop_batch_size']):
             rois = boxes[start:start + self.cfg['crop_batch_size']]
@@ -173,7 +183,8 @@ class CascadeFaceFinder:
         return {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
 
     @staticmethod
-    def _face_prob(outs: Dict[str, Tensor]) -> Tensor:
+    def face_prob(outs: Dict[str, Tensor]) -> Tensor:
+        """Face probability of each row of a stage's outputs."""
         if 'face_cls' not in outs:
             raise ValueError('cascade mode needs a model trained with the '
                              "'face_cls' task")
@@ -210,15 +221,30 @@ class CascadeFaceFinder:
         return instances
 
 
-def _calibrate(windows: Tensor, offsets: Tensor) -> Tensor:
-    """Apply box offsets (``box / side - (0, 0, 1, 1)``) to windows."""
+def calibrate_boxes(windows: Tensor, offsets: Tensor) -> Tensor:
+    """Apply box offsets (``box / side - (0, 0, 1, 1)``) to windows.
+
+    Args:
+        windows (Tensor): ``(K, 4)`` crop windows ``x1, y1, x2, y2``.
+        offsets (Tensor): ``(K, 4)`` a stage's box outputs for them.
+
+    Returns:
+        Tensor: ``(K, 4)`` boxes in the windows' coordinates.
+    """
     side = (windows[:, 2:] - windows[:, :2]).repeat(1, 2)
     corner = torch.cat([windows[:, :2], windows[:, :2]], 1)
     return corner + (offsets + offsets.new_tensor([0., 0., 1., 1.])) * side
 
 
-def _square(boxes: Tensor) -> Tensor:
-    """Grow boxes to squares around their centres (the next crop window)."""
+def square_boxes(boxes: Tensor) -> Tensor:
+    """Grow boxes to squares around their centres (the next crop window).
+
+    Args:
+        boxes (Tensor): ``(K, 4)`` boxes ``x1, y1, x2, y2``.
+
+    Returns:
+        Tensor: ``(K, 4)`` squares whose side is each box's longer side.
+    """
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2
     half = (boxes[:, 2:] - boxes[:, :2]).max(1, keepdim=True).values / 2
     return torch.cat([centre - half, centre + half], 1)

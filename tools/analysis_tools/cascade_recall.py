@@ -1,0 +1,159 @@
+"""Where does the cascade lose faces? Recall after each stage, and L_Net
+given the labelled face as its window.
+
+For every test image of a cascade config: the fraction of labelled faces
+that some box of S_Net, M_Net and L_Net overlaps at ``--iou`` or more, and
+the boxes per stage. Then L_Net is run on each labelled box, squared as the
+cascade squares its windows: its face probability, and how far its box and
+landmarks land from the labels. The second part separates "the earlier
+stages lost the face" from "L_Net cannot place it". Prints JSON.
+
+Example:
+    python tools/analysis_tools/cascade_recall.py \
+        configs/mcfa/mcfa_vgg16-w025-128px_cascade_wild.py \
+        work_dirs/mcfa_cpu_6e/epoch_6.pth --max-images 100
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+
+import mcfa_mm  # noqa: F401  (registers the components)
+from mcfa_mm.models.detectors.cascade import (CascadeFaceFinder,
+                                              calibrate_boxes,
+                                              square_boxes)
+from mmdet.apis import init_detector
+from mmdet.registry import DATASETS
+from mmdet.structures.bbox import bbox_overlaps
+
+STAGES = ('s', 'm', 'l')
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='a cascade-mode test config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--max-images', type=int, default=None,
+                        help='the first N test images (default: all)')
+    parser.add_argument('--iou', type=float, default=0.5,
+                        help='IoU at which a box finds a labelled face')
+    parser.add_argument('--out', default=None, help='JSON results file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, help='config overrides')
+    return parser.parse_args(argv)
+
+
+def _tensor(boxes) -> torch.Tensor:
+    return boxes.tensor if hasattr(boxes, 'tensor') else boxes
+
+
+def stage_boxes(finder: CascadeFaceFinder,
+                image: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """The boxes that leave S_Net, M_Net and L_Net for one image."""
+    boxes, _ = finder.propose(image)
+    result = {'s': boxes}
+    for num_stages, name in ((2, 'm'), (3, 'l')):
+        boxes, _, _ = finder.refine(image, boxes, num_stages)
+        result[name] = boxes
+    return result
+
+
+def l_net_on_labels(finder: CascadeFaceFinder, image: torch.Tensor,
+                    gt_boxes: torch.Tensor,
+                    gt_points: Optional[torch.Tensor]) -> Dict[str, list]:
+    """L_Net run on the squared labelled boxes of one image.
+
+    Returns:
+        dict[str, list]: Per face: ``face_prob``, ``box_iou`` (L's
+        calibrated box against the label) and, with landmark labels,
+        ``nme`` (%, inter-ocular).
+    """
+    windows = square_boxes(gt_boxes.float())
+    outs = finder.stage_outputs(image, windows, 3)
+    result = dict(face_prob=finder.face_prob(outs).tolist())
+    offsets = outs.get('bbox', torch.zeros_like(windows))
+    calibrated = calibrate_boxes(windows, offsets)
+    result['box_iou'] = bbox_overlaps(calibrated, gt_boxes.float(),
+                                      is_aligned=True).tolist()
+    if gt_points is not None and 'landmark' in outs:
+        side = (windows[:, 2:] - windows[:, :2])[:, None]
+        points = windows[:, None, :2] + outs['landmark'].view(
+            len(windows), -1, 2) * side
+        inter_ocular = (gt_points[:, 0] - gt_points[:, 1]).norm(dim=-1)
+        error = (points - gt_points).norm(dim=-1).mean(-1)
+        valid = inter_ocular > 0
+        result['nme'] = (error[valid] / inter_ocular[valid] * 100).tolist()
+    return result
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    model = init_detector(cfg, args.checkpoint, device='cpu')
+    model.eval()
+    finder = CascadeFaceFinder(model, model.test_cfg)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    num_images = min(args.max_images or len(dataset), len(dataset))
+    found = dict.fromkeys(STAGES, 0)
+    num_boxes = dict.fromkeys(STAGES, 0)
+    num_faces = 0
+    on_labels: Dict[str, list] = dict(face_prob=[], box_iou=[], nme=[])
+    with torch.no_grad():
+        for index in range(num_images):
+            data = model.data_preprocessor(
+                pseudo_collate([dataset[index]]), False)
+            sample = data['data_samples'][0]
+            height, width = sample.metainfo['img_shape']
+            image = data['inputs'][0][:, :height, :width].float()
+            gt_boxes = _tensor(sample.gt_instances.bboxes).float()
+            if len(gt_boxes) == 0:
+                continue
+            num_faces += len(gt_boxes)
+            for name, boxes in stage_boxes(finder, image).items():
+                num_boxes[name] += len(boxes)
+                if len(boxes):
+                    best = bbox_overlaps(gt_boxes, boxes).max(1).values
+                    found[name] += int((best >= args.iou).sum())
+            points = sample.gt_instances.get('keypoints')
+            for key, values in l_net_on_labels(
+                    finder, image, gt_boxes,
+                    None if points is None else torch.as_tensor(
+                        points, dtype=torch.float32)).items():
+                on_labels[key].extend(values)
+    threshold = finder.cfg['thresholds'][2]
+    report = dict(
+        config=args.config, checkpoint=args.checkpoint,
+        images=num_images, faces=num_faces, iou=args.iou,
+        recall={k: round(v / max(num_faces, 1), 4)
+                for k, v in found.items()},
+        boxes_per_image={k: round(v / max(num_images, 1), 2)
+                         for k, v in num_boxes.items()},
+        l_net_on_labelled_boxes=dict(
+            face_prob_mean=_mean(on_labels['face_prob']),
+            above_threshold=_mean(
+                [p > threshold for p in on_labels['face_prob']]),
+            calibrated_box_iou_mean=_mean(on_labels['box_iou']),
+            nme_mean=_mean(on_labels['nme']),
+            nme_median=(round(float(np.median(on_labels['nme'])), 4)
+                        if on_labels['nme'] else None)))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=1)
+    print(json.dumps(report))
+    return report
+
+
+def _mean(values: list) -> Optional[float]:
+    return round(float(np.mean(values)), 4) if len(values) else None
+
+
+if __name__ == '__main__':
+    main()
