@@ -6,7 +6,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     visualization=dict(type='DetVisualizationHook'))
-# per-attribute weights of L_Net in the log; all stages in dynamic_weights.jsonl
+# L_Net's per-attribute weights in the log; all stages in dynamic_weights.jsonl
 custom_hooks = [
     dict(type='DynamicWeightLoggerHook', interval=20, stages=('l', ))
 ]
