@@ -13,11 +13,11 @@ Example:
 import argparse
 import copy
 import json
-import os
 import os.path as osp
 import time
 from typing import Dict, List, Optional
 
+import mmengine
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
@@ -176,10 +176,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
             results['arms'].setdefault(arm, {})[f'seed{seed}'] = dict(
                 train_seconds=round(train_s, 1), work_dir=cfg.work_dir,
                 loss_attr=cfg.model.head.loss_attr.to_dict(), metrics=metrics)
-            if args.out:
-                os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-                with open(args.out, 'w') as f:
-                    json.dump(results, f, indent=1)
+            if args.out:  # creates the folder
+                mmengine.dump(results, args.out, indent=1)
     print(json.dumps(results))
     return results
 

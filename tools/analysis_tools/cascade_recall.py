@@ -15,10 +15,9 @@ Example:
 """
 import argparse
 import json
-import os
-import os.path as osp
 from typing import Dict, List, Optional
 
+import mmengine
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
@@ -30,7 +29,7 @@ from mcfa_mm.models.detectors.cascade import (CascadeFaceFinder,
                                               square_boxes)
 from mmdet.apis import init_detector
 from mmdet.registry import DATASETS
-from mmdet.structures.bbox import bbox_overlaps
+from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 
 STAGES = ('s', 'm', 'l')
 
@@ -47,10 +46,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, help='config overrides')
     return parser.parse_args(argv)
-
-
-def _tensor(boxes) -> torch.Tensor:
-    return boxes.tensor if hasattr(boxes, 'tensor') else boxes
 
 
 def stage_boxes(finder: CascadeFaceFinder,
@@ -112,7 +107,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             sample = data['data_samples'][0]
             height, width = sample.metainfo['img_shape']
             image = data['inputs'][0][:, :height, :width].float()
-            gt_boxes = _tensor(sample.gt_instances.bboxes).float()
+            gt_boxes = get_box_tensor(sample.gt_instances.bboxes).float()
             if len(gt_boxes) == 0:
                 continue
             num_faces += len(gt_boxes)
@@ -143,10 +138,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
             nme_mean=_mean(on_labels['nme']),
             nme_median=(round(float(np.median(on_labels['nme'])), 4)
                         if on_labels['nme'] else None)))
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=1)
+    if args.out:  # creates the folder
+        mmengine.dump(report, args.out, indent=1)
     print(json.dumps(report))
     return report
 

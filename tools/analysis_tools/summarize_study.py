@@ -12,10 +12,9 @@ Example:
 """
 import argparse
 import json
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+import mmengine
 import numpy as np
 
 #: (column title, test split, metric key) of the summary table.
@@ -156,10 +155,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         with open(path) as f:
             runs.append(json.load(f))
     merged = merge_results(runs)
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(merged, f, indent=1)
+    if args.out:  # creates the folder
+        mmengine.dump(merged, args.out, indent=1)
     summary = summarize(merged, args.attributes)
     print(json.dumps(summary))
     if args.markdown:
