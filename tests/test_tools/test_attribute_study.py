@@ -3,14 +3,12 @@
 The arms must differ only in what they claim to ablate, and ``main`` must
 train and test every arm on the same budget and report JSON.
 """
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from mcfa_mm.testing import write_fake_layouts
 from mmdet.registry import MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -18,35 +16,14 @@ CPU_CONFIG = osp.join(REPO_ROOT, 'configs', 'mcfa',
                       'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO_ROOT, 'tools', 'analysis_tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope='module')
+def study(load_tool):
+    return load_tool('attribute_study')
 
 
 @pytest.fixture(scope='module')
-def study():
-    return _load('attribute_study')
-
-
-@pytest.fixture(scope='module')
-def summarize():
-    return _load('summarize_study')
-
-
-@pytest.fixture(scope='module')
-def fake_roots(tmp_path_factory):
-    return write_fake_layouts(str(tmp_path_factory.mktemp('layouts')),
-                              num_images=8)
-
-
-@pytest.fixture
-def data_env(fake_roots, monkeypatch):
-    for key in ('celeba', 'lfwa', 'wild'):
-        monkeypatch.setenv(f'MCFA_{key.upper()}_ROOT', fake_roots[key])
-    return fake_roots
+def summarize(load_tool):
+    return load_tool('summarize_study')
 
 
 def test_arms_change_only_what_they_ablate(study, data_env, tmp_path):
@@ -161,8 +138,8 @@ def test_summarize_main_writes_merged_json(summarize, tmp_path):
     assert summary['mcfa']['CelebA mean acc']['mean'] == 80.5
 
 
-def test_plot_study_draws_the_chosen_arms(tmp_path):
-    plot_study = _load('plot_study')
+def test_plot_study_draws_the_chosen_arms(load_tool, tmp_path):
+    plot_study = load_tool('plot_study')
     names = ['Smiling', 'Male', 'Bangs']
     arms = {}
     for arm, moving in (('mcfa', True), ('equal', False), ('paper', True)):

@@ -6,39 +6,21 @@ nothing on a shared test machine). The data pipeline and cascade scripts
 use generated data, so nothing here needs ../shared/data.
 """
 import copy
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
 from mcfa_mm.models.heads.targets import build_face_targets
-from mcfa_mm.testing import tiny_mcfa_config, write_fake_layouts
+from mcfa_mm.testing import tiny_mcfa_config
 from mmdet.registry import MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(REPO_ROOT, 'tools', 'analysis_tools')
-
-
-def _load(name: str):
-    """A script of tools/analysis_tools as a module (tools/ is no
-    package)."""
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
-def speed():
-    return _load('benchmark_speed')
-
-
-@pytest.fixture(scope='module')
-def fake_roots(tmp_path_factory):
-    return write_fake_layouts(str(tmp_path_factory.mktemp('layouts')),
-                              num_images=12)
+def speed(load_tool):
+    return load_tool('benchmark_speed')
 
 
 def _tiny_cfg(**kwargs) -> dict:
@@ -113,10 +95,9 @@ def test_benchmark_speed_main(speed):
     assert profile['top_ops'] and 'profile_channels_last' in model
 
 
-def test_benchmark_data_pipeline_main(fake_roots, monkeypatch):
-    for key in ('celeba', 'lfwa', 'wild'):
-        monkeypatch.setenv(f'MCFA_{key.upper()}_ROOT', fake_roots[key])
-    module = _load('benchmark_data_pipeline')
+def test_benchmark_data_pipeline_main(data_env, load_tool):
+    fake_roots = data_env
+    module = load_tool('benchmark_data_pipeline')
     report = module.main([
         '--num-workers', '0', '1', '--batches', '1', '--train-iters', '1',
         '--repeats', '1', '--batch-size', '2', '--end-to-end'
@@ -134,8 +115,8 @@ def test_benchmark_data_pipeline_main(fake_roots, monkeypatch):
         assert entry['end_to_end_samples_per_s'] > 0
 
 
-def test_benchmark_cascade_main(fake_roots):
-    module = _load('benchmark_cascade')
+def test_benchmark_cascade_main(fake_roots, load_tool):
+    module = load_tool('benchmark_cascade')
     image_dir = osp.join(fake_roots['wild'], 'Img', 'img_wild')
     report = module.main([
         '--sizes', '128x128', '96x72', '--image-dir', image_dir,
@@ -156,14 +137,14 @@ def test_benchmark_cascade_main(fake_roots):
         assert image['gflops_ratio'] > 0
 
 
-def test_cascade_images_are_drawn_without_photos(tmp_path):
-    module = _load('benchmark_cascade')
+def test_cascade_images_are_drawn_without_photos(load_tool, tmp_path):
+    module = load_tool('benchmark_cascade')
     found = module.find_images([(80, 60)], str(tmp_path))
     image, source = found[(80, 60)]
     assert image.shape == (60, 80, 3) and source.startswith('generated')
 
 
-def test_cascade_recall_main(fake_roots, monkeypatch, tmp_path):
+def test_cascade_recall_main(fake_roots, monkeypatch, load_tool, tmp_path):
     """Per-stage recall of the CPU-sized cascade config with random
     weights on the generated in-the-wild layout."""
     from mmengine.config import Config
@@ -173,7 +154,7 @@ def test_cascade_recall_main(fake_roots, monkeypatch, tmp_path):
     model = MODELS.build(Config.fromfile(config).model)
     checkpoint = str(tmp_path / 'random.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    module = _load('cascade_recall')
+    module = load_tool('cascade_recall')
     out = tmp_path / 'recall.json'
     report = module.main([
         config, checkpoint, '--max-images', '2', '--out',
