@@ -1,5 +1,4 @@
 """tools/analysis_tools/plot_logs.py on a hand-written work dir."""
-import importlib.util
 import json
 import math
 import os
@@ -15,12 +14,8 @@ NAMES = ['Smiling', 'Male', 'Young', 'Eyeglasses']
 
 
 @pytest.fixture(scope='module')
-def plot_logs():
-    """The script as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location('plot_logs', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def plot_logs(load_tool):
+    return load_tool('plot_logs')
 
 
 def _write_lines(path: str, records) -> None:
