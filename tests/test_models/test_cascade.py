@@ -84,3 +84,32 @@ def test_pyramid_scales(model):
 def test_bad_scale_factor(model):
     with pytest.raises(ValueError, match='scale_factor'):
         CascadeFaceFinder(model, dict(scale_factor=1.5))
+
+
+def test_window_crop_is_the_training_crop(model, demo_data_root):
+    """Each stage must see a window as training showed it a face: the
+    box cut out and resized, here from a view of a padded batch (the
+    layout the detector's data preprocessor hands the cascade)."""
+    import glob
+
+    import cv2
+    import mmcv
+    face = cv2.imread(
+        sorted(glob.glob(f'{demo_data_root}/Img/img_celeba/*.jpg'))[0])
+    height, width = face.shape[:2]
+    padded = torch.zeros(3, height + 13, width + 7)
+    padded[:, :height, :width] = torch.from_numpy(face).permute(2, 0, 1)
+    view = padded[:, :height, :width]
+    assert not view.is_contiguous()
+    finder = CascadeFaceFinder(model, model.test_cfg)
+    x1, y1, side = 10, 12, 40
+    box = torch.tensor([[x1, y1, x1 + side, y1 + side]], dtype=torch.float32)
+    crop = finder.crop_windows(view, box)[0].permute(1, 2, 0).numpy()
+    size = model.backbone.input_size
+    expected = mmcv.imresize(face[y1:y1 + side, x1:x1 + side],
+                             (size, size)).astype(np.float32)
+    # bilinear sampling of roi_align against cv2: a few grey levels apart;
+    # reading the wrong rows would be tens of levels apart
+    assert np.abs(crop - expected).mean() < 4
+    torch.testing.assert_close(
+        finder.crop_windows(view.clone(), box), finder.crop_windows(view, box))

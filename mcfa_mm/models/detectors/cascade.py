@@ -155,6 +155,26 @@ class CascadeFaceFinder:
             calibrated = square_boxes(calibrated)
         return calibrated, scores[keep][order], outs
 
+    def crop_windows(self, image: Tensor, boxes: Tensor) -> Tensor:
+        """Crop square windows of an image and resize them to the input.
+
+        Args:
+            image (Tensor): ``(3, H, W)`` preprocessed image.
+            boxes (Tensor): ``(K, 4)`` crop windows in image pixels.
+
+        Returns:
+            Tensor: ``(K, 3, S, S)`` crops, S the network's input side. The
+            parts of a window outside the image are zeros (the mean colour,
+            after normalisation), as the training crops are padded.
+        """
+        # mmcv's CPU roi_align reads its input as contiguous memory; the
+        # image is usually a view of the padded batch, which it would read
+        # as stripes of the wrong rows.
+        rois = torch.cat([boxes.new_zeros((len(boxes), 1)), boxes], 1)
+        return roi_align(image[None].contiguous(), rois,
+                         (self.input_size, self.input_size), 1.0, 2, 'avg',
+                         True)
+
     def stage_outputs(self, image: Tensor, boxes: Tensor,
                       num_stages: int) -> Dict[str, Tensor]:
         """Crop every window to the input size and run the first stages.
@@ -170,13 +190,8 @@ class CascadeFaceFinder:
         """
         chunks = []
         for start in range(0, len(boxes), self.cfg['crop_batch_size']):
-            rois = boxes[start:start + self.cfg['crop_batch_size']]
-            rois = torch.cat([rois.new_zeros((len(rois), 1)), rois], 1)
-            # roi_align samples zeros outside the image: crops that leave it
-            # are padded (with the mean colour, after normalisation).
-            crops = roi_align(image[None], rois,
-                              (self.input_size, self.input_size), 1.0, 2,
-                              'avg', True)
+            crops = self.crop_windows(
+                image, boxes[start:start + self.cfg['crop_batch_size']])
             feats = self.detector.extract_feat(crops, num_stages)
             outs = self.detector.head.branches[num_stages - 1](feats[-1])
             chunks.append({k: v.flatten(1) for k, v in outs.items()})
