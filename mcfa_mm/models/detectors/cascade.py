@@ -167,9 +167,9 @@ class CascadeFaceFinder:
             parts of a window outside the image are zeros (the mean colour,
             after normalisation), as the training crops are padded.
         """
-        # mmcv's CPU roi_align reads its input as contiguous memory; the
-        # image is usually a view of the padded batch, which it would read
-        # as stripes of the wrong rows.
+        # mmcv's roi_align reads its input as contiguous memory without
+        # checking (open-mmlab/mmcv#2203); the image is usually a view of
+        # the padded batch, which it would read as stripes of wrong rows.
         rois = torch.cat([boxes.new_zeros((len(boxes), 1)), boxes], 1)
         return roi_align(image[None].contiguous(), rois,
                          (self.input_size, self.input_size), 1.0, 2, 'avg',
