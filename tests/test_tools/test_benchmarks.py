@@ -167,7 +167,11 @@ def test_cascade_recall_main(fake_roots, monkeypatch, load_tool, tmp_path):
     assert all(0 <= report['recall'][k] <= 1 for k in 'sml')
     assert 0 < report['boxes_per_image']['s'] <= 4
     assert report['boxes_per_image']['s'] >= report['boxes_per_image']['l']
+    # every L_Net box falls in exactly one IoU band
+    assert sum(report['l_boxes_by_iou'].values()) == pytest.approx(1)
+    assert 0 <= report['top_box_found'] <= 1
     on_labels = report['l_net_on_labelled_boxes']
     assert 0 <= on_labels['face_prob_mean'] <= 1
+    assert 0 <= on_labels['face_prob_2x_window_mean'] <= 1
     assert 0 <= on_labels['calibrated_box_iou_mean'] <= 1
     assert on_labels['nme_mean'] > 0

@@ -3,10 +3,13 @@ given the labelled face as its window.
 
 For every test image of a cascade config: the fraction of labelled faces
 that some box of S_Net, M_Net and L_Net overlaps at ``--iou`` or more, and
-the boxes per stage. Then L_Net is run on each labelled box, squared as the
-cascade squares its windows: its face probability, and how far its box and
-landmarks land from the labels. The second part separates "the earlier
-stages lost the face" from "L_Net cannot place it". Prints JSON.
+the boxes per stage; how L_Net's boxes overlap the faces (IoU bands) and
+how often its top-scoring box is a face. Then L_Net is run on each labelled
+box, squared as the cascade squares its windows: its face probability, how
+far its box and landmarks land from the labels, and its face probability
+for a window twice the box's side (a near miss: IoU 0.25). The second part
+separates "the earlier stages lost the face" from "L_Net cannot place it".
+Prints JSON.
 
 Example:
     python tools/analysis_tools/cascade_recall.py \
@@ -32,6 +35,9 @@ from mmdet.registry import DATASETS
 from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 
 STAGES = ('s', 'm', 'l')
+#: IoU bands of L_Net's boxes with their best face: far from any face (the
+#: paper's non-faces), near misses (MTCNN's non-faces), part faces, found.
+IOU_BANDS = ((0.0, 0.001), (0.001, 0.3), (0.3, 0.5), (0.5, 1.01))
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -65,13 +71,19 @@ def l_net_on_labels(finder: CascadeFaceFinder, image: torch.Tensor,
     """L_Net run on the squared labelled boxes of one image.
 
     Returns:
-        dict[str, list]: Per face: ``face_prob``, ``box_iou`` (L's
+        dict[str, list]: Per face: ``face_prob``, ``face_prob_2x`` (for
+        a window of twice the side, same centre), ``box_iou`` (L's
         calibrated box against the label) and, with landmark labels,
         ``nme`` (%, inter-ocular).
     """
     windows = square_boxes(gt_boxes.float())
     outs = finder.stage_outputs(image, windows, 3)
     result = dict(face_prob=finder.face_prob(outs).tolist())
+    centres = (windows[:, :2] + windows[:, 2:]) / 2
+    half = windows[:, 2:] - centres
+    doubled = torch.cat([centres - 2 * half, centres + 2 * half], 1)
+    result['face_prob_2x'] = finder.face_prob(
+        finder.stage_outputs(image, doubled, 3)).tolist()
     offsets = outs.get('bbox', torch.zeros_like(windows))
     calibrated = calibrate_boxes(windows, offsets)
     result['box_iou'] = bbox_overlaps(calibrated, gt_boxes.float(),
@@ -99,7 +111,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     found = dict.fromkeys(STAGES, 0)
     num_boxes = dict.fromkeys(STAGES, 0)
     num_faces = 0
-    on_labels: Dict[str, list] = dict(face_prob=[], box_iou=[], nme=[])
+    on_labels: Dict[str, list] = dict(
+        face_prob=[], face_prob_2x=[], box_iou=[], nme=[])
+    l_box_ious: List[float] = []
+    top_box_found = num_with_faces = 0
     with torch.no_grad():
         for index in range(num_images):
             data = model.data_preprocessor(
@@ -111,11 +126,16 @@ def main(argv: Optional[List[str]] = None) -> dict:
             if len(gt_boxes) == 0:
                 continue
             num_faces += len(gt_boxes)
+            num_with_faces += 1
             for name, boxes in stage_boxes(finder, image).items():
                 num_boxes[name] += len(boxes)
-                if len(boxes):
-                    best = bbox_overlaps(gt_boxes, boxes).max(1).values
-                    found[name] += int((best >= args.iou).sum())
+                if len(boxes) == 0:
+                    continue
+                overlaps = bbox_overlaps(gt_boxes, boxes)
+                found[name] += int((overlaps.max(1).values >= args.iou).sum())
+                if name == 'l':  # L_Net's boxes come best first
+                    l_box_ious.extend(overlaps.max(0).values.tolist())
+                    top_box_found += int(overlaps[:, 0].max() >= args.iou)
             points = sample.gt_instances.get('keypoints')
             for key, values in l_net_on_labels(
                     finder, image, gt_boxes,
@@ -130,8 +150,16 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 for k, v in found.items()},
         boxes_per_image={k: round(v / max(num_images, 1), 2)
                          for k, v in num_boxes.items()},
+        l_boxes_by_iou={
+            f'{low:g}-{min(high, 1):g}': _mean(
+                [low <= v < high for v in l_box_ious])
+            for low, high in IOU_BANDS
+        },
+        # of the photos with a face: is L_Net's top-scoring box one?
+        top_box_found=round(top_box_found / max(num_with_faces, 1), 4),
         l_net_on_labelled_boxes=dict(
             face_prob_mean=_mean(on_labels['face_prob']),
+            face_prob_2x_window_mean=_mean(on_labels['face_prob_2x']),
             above_threshold=_mean(
                 [p > threshold for p in on_labels['face_prob']]),
             calibrated_box_iou_mean=_mean(on_labels['box_iou']),
