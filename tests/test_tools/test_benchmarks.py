@@ -168,7 +168,8 @@ def test_cascade_recall_main(fake_roots, monkeypatch, load_tool, tmp_path):
     assert 0 < report['boxes_per_image']['s'] <= 4
     assert report['boxes_per_image']['s'] >= report['boxes_per_image']['l']
     # every L_Net box falls in exactly one IoU band
-    assert sum(report['l_boxes_by_iou'].values()) == pytest.approx(1)
+    # (each fraction is rounded to 4 decimals)
+    assert sum(report['l_boxes_by_iou'].values()) == pytest.approx(1, abs=1e-3)
     assert 0 <= report['top_box_found'] <= 1
     on_labels = report['l_net_on_labelled_boxes']
     assert 0 <= on_labels['face_prob_mean'] <= 1
