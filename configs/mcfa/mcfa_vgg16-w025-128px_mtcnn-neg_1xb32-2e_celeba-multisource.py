@@ -1,6 +1,6 @@
 # Two more epochs for the CPU-sized MCFA that teach its face classifier what
-# a near miss looks like, so that the whole-image cascade keeps one box per
-# face. Starts from the 6-epoch CPU model (docs/benchmarks.md).
+# a near miss looks like, so that the whole-image cascade keeps fewer boxes
+# beside each face. Starts from the 6-epoch CPU model (docs/benchmarks.md).
 #
 # Why: the paper's non-faces overlap no face (IoU < 0.001). A classifier
 # trained on them calls a window twice a face's side a face (p = 0.98), and
