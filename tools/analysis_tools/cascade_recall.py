@@ -27,12 +27,12 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 
 import mcfa_mm  # noqa: F401  (registers the components)
-from mcfa_mm.models.detectors.cascade import (CascadeFaceFinder,
-                                              calibrate_boxes,
-                                              square_boxes)
+from mcfa_mm.models.detectors import (CascadeFaceFinder, calibrate_boxes,
+                                      decode_landmarks, square_boxes)
 from mmdet.apis import init_detector
 from mmdet.registry import DATASETS
-from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
+from mmdet.structures.bbox import (bbox_overlaps, bbox_rescale,
+                                   get_box_tensor)
 
 STAGES = ('s', 'm', 'l')
 #: IoU bands of L_Net's boxes with their best face: far from any face (the
@@ -77,21 +77,21 @@ def l_net_on_labels(finder: CascadeFaceFinder, image: torch.Tensor,
         ``nme`` (%, inter-ocular).
     """
     windows = square_boxes(gt_boxes.float())
-    outs = finder.stage_outputs(image, windows, 3)
-    result = dict(face_prob=finder.face_prob(outs).tolist())
-    centres = (windows[:, :2] + windows[:, 2:]) / 2
-    half = windows[:, 2:] - centres
-    doubled = torch.cat([centres - 2 * half, centres + 2 * half], 1)
-    result['face_prob_2x'] = finder.face_prob(
-        finder.stage_outputs(image, doubled, 3)).tolist()
+    count = len(windows)
+    # the labelled windows and their doubles in one forward pass
+    both = finder.stage_outputs(
+        image, torch.cat([windows, bbox_rescale(windows, 2.0)]), 3)
+    outs = {k: v[:count] for k, v in both.items()}
+    result = dict(
+        face_prob=finder.face_prob(outs).tolist(),
+        face_prob_2x=finder.face_prob(
+            {k: v[count:] for k, v in both.items()}).tolist())
     offsets = outs.get('bbox', torch.zeros_like(windows))
     calibrated = calibrate_boxes(windows, offsets)
     result['box_iou'] = bbox_overlaps(calibrated, gt_boxes.float(),
                                       is_aligned=True).tolist()
     if gt_points is not None and 'landmark' in outs:
-        side = (windows[:, 2:] - windows[:, :2])[:, None]
-        points = windows[:, None, :2] + outs['landmark'].view(
-            len(windows), -1, 2) * side
+        points = decode_landmarks(windows, outs['landmark'])
         inter_ocular = (gt_points[:, 0] - gt_points[:, 1]).norm(dim=-1)
         error = (points - gt_points).norm(dim=-1).mean(-1)
         valid = inter_ocular > 0

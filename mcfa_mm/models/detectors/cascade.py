@@ -225,11 +225,9 @@ class CascadeFaceFinder:
             instances.attribute_scores = boxes.new_zeros((0, num_attributes))
             return instances
         windows = outs['window'][order]
-        side = (windows[:, 2:] - windows[:, :2])[:, None]
         points = outs.get('landmark',
                           windows.new_full((count, 2 * NUM_LANDMARKS), 0.5))
-        instances.keypoints = windows[:, None, :2] + points[order].view(
-            count, NUM_LANDMARKS, 2) * side
+        instances.keypoints = decode_landmarks(windows, points[order])
         instances.attribute_scores = (
             outs['attribute'][order].sigmoid() if 'attribute' in outs else
             boxes.new_full((count, num_attributes), 0.5))
@@ -249,6 +247,21 @@ def calibrate_boxes(windows: Tensor, offsets: Tensor) -> Tensor:
     side = (windows[:, 2:] - windows[:, :2]).repeat(1, 2)
     corner = torch.cat([windows[:, :2], windows[:, :2]], 1)
     return corner + (offsets + offsets.new_tensor([0., 0., 1., 1.])) * side
+
+
+def decode_landmarks(windows: Tensor, offsets: Tensor) -> Tensor:
+    """Place a stage's landmark outputs (fractions of the window) in
+    image pixels.
+
+    Args:
+        windows (Tensor): ``(K, 4)`` square crop windows.
+        offsets (Tensor): ``(K, 2 * N)`` landmark outputs for them.
+
+    Returns:
+        Tensor: ``(K, N, 2)`` points ``x, y``.
+    """
+    side = (windows[:, 2:] - windows[:, :2])[:, None]
+    return windows[:, None, :2] + offsets.view(len(windows), -1, 2) * side
 
 
 def square_boxes(boxes: Tensor) -> Tensor:
