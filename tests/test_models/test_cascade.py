@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from mcfa_mm.apis import inference_faces
-from mcfa_mm.models.detectors.cascade import CascadeFaceFinder
-from mmdet.registry import MODELS
+from mcfa_mm.datasets.transforms.mining import crop_results
+from mcfa_mm.models.detectors.cascade import (CascadeFaceFinder,
+                                              calibrate_boxes, square_boxes)
+from mmdet.registry import MODELS, TRANSFORMS
 from mcfa_mm.testing import tiny_mcfa_config
 
 
@@ -47,8 +49,18 @@ def test_cascade_output_structure(model, demo_data_root):
         counts = pred.metainfo['num_proposals']
         assert counts['s'] >= counts['m'] >= counts['l'] >= count
         assert count <= model.test_cfg.get('max_per_img', 100)
-    # the mode is restored after the call
+        # best first
+        assert (pred.scores[:-1] >= pred.scores[1:]).all()
+
+
+def test_crop_mode_call_leaves_cascade_mode(model, demo_data_root):
+    image = _images(demo_data_root)[1]
+    pred = inference_faces(model, image, mode='crop').pred_instances
+    # crop mode ran: the whole image is one face, without proposals
+    assert len(pred) == 1 and 'num_proposals' not in pred.metainfo
     assert model.test_cfg['mode'] == 'cascade'
+    assert 'num_proposals' in inference_faces(
+        model, image).pred_instances.metainfo
 
 
 def test_thresholds_reduce_proposals(model, demo_data_root):
@@ -64,13 +76,147 @@ def test_thresholds_reduce_proposals(model, demo_data_root):
     assert loose.metainfo['num_proposals']['s'] > 0
 
 
-def test_crops_leaving_the_image_are_padded(model):
+def _normalise(model, bgr: np.ndarray) -> torch.Tensor:
+    """An HWC uint8 BGR image as the network sees it: (3, H, W)."""
+    data = model.data_preprocessor(
+        dict(inputs=[torch.from_numpy(bgr).permute(2, 0, 1).contiguous()]),
+        False)
+    return data['inputs'][0]
+
+
+def test_window_leaving_the_image_is_the_training_crop(
+        model, demo_data_root):
+    """A window half outside the photo gives the network the same input
+    in the cascade as the training crop of that window (MineFaceSample /
+    CropFace pad with black raw pixels, then FaceResize)."""
+    import glob
+
+    import cv2
+    face = cv2.imread(
+        sorted(glob.glob(f'{demo_data_root}/Img/img_celeba/*.jpg'))[0])
+    height, width = face.shape[:2]
+    size = model.backbone.input_size
+    x1, y1, side = -30, -20, 60  # half of the window is outside
+    results = dict(img=face, img_shape=(height, width))
+    crop_results(results, (x1, y1, x1 + side, y1 + side))
+    results = TRANSFORMS.build(
+        dict(type='FaceResize', scale=(size, size),
+             keep_ratio=False)).transform(results)
+    trained = _normalise(model, results['img'])
+
     finder = CascadeFaceFinder(model, model.test_cfg)
-    image = torch.rand(3, 40, 40)
-    boxes = torch.tensor([[-20., -20., 30., 30.], [10., 10., 70., 70.]])
-    refined, scores, _ = finder.refine(image, boxes, 2)
-    # threshold 0: both windows survive NMS-free (they barely overlap)
-    assert len(refined) == 2 and len(scores) == 2
+    box = torch.tensor([[x1, y1, x1 + side, y1 + side]], dtype=torch.float32)
+    seen = finder.crop_windows(_normalise(model, face)[:, :height, :width],
+                               box)[0]
+    # the rows and columns of the crop that lie outside the photo (one
+    # pixel of margin: both resizes blend the edge)
+    outside = int(size * (0 - y1) / side) - 2, int(size * (0 - x1) / side) - 2
+    black = trained[:, :outside[0], :]
+    # one colour, black (about -2 after normalisation), not the mean (0)
+    assert (black - black[:, :1, :1]).abs().max() < 1e-4
+    assert (black < -1.5).all()
+    torch.testing.assert_close(seen[:, :outside[0], :], black)
+    torch.testing.assert_close(seen[:, :, :outside[1]],
+                               trained[:, :, :outside[1]])
+    # inside: bilinear roi_align against cv2, a few grey levels apart
+    assert (seen - trained).abs().mean() < 4 / 57
+
+
+def test_slide_cell_is_the_window_crop(model):
+    """Cell (y, x) of S_Net slid over an image is S_Net on the window
+    ``[8x, 8y, 8x + w, 8y + w]`` cropped with the context its padded convs
+    see in the slide (cropped alone, zero padding at the crop's border
+    changes the outer pixels' features: a property of VGG's padded convs,
+    not of the slide)."""
+    backbone = model.backbone
+    window = backbone.input_size // 4
+    torch.manual_seed(1)
+    image = torch.randn(1, 3, 120, 136)
+    margin = 24  # >= how far zero padding reaches into S_Net (18 px)
+    with torch.no_grad():
+        slid = backbone.slide_s_net(image)[0]
+        assert slid.shape[1:] == ((120 - window) // 8 + 1,
+                                  (136 - window) // 8 + 1)
+        for y, x in ((5, 6), (6, 4), (4, 8)):
+            x0, y0 = 8 * x, 8 * y
+            context = image[..., y0 - margin:y0 + window + margin,
+                            x0 - margin:x0 + window + margin]
+            cell = backbone.slide_s_net(context)[0][:, margin // 8,
+                                                    margin // 8]
+            torch.testing.assert_close(cell, slid[:, y, x])
+            # the neighbouring windows are other features
+            assert not torch.allclose(cell, slid[:, y, x + 1])
+            assert not torch.allclose(cell, slid[:, y + 1, x])
+
+
+def test_calibrate_and_square_boxes_by_hand():
+    windows = torch.tensor([[10., 20., 50., 60.], [0., 0., 8., 8.]])
+    offsets = torch.tensor([[0.1, -0.05, 0.2, 0.0], [0., 0., 0., 0.]])
+    # side 40: x1 = 10 + 4, y1 = 20 - 2, x2 = 10 + 1.2 * 40, y2 = 20 + 40
+    torch.testing.assert_close(
+        calibrate_boxes(windows, offsets),
+        torch.tensor([[14., 18., 58., 60.], [0., 0., 8., 8.]]))
+    # centre (5, 2), longer side 10; centre (3, 6), longer side 4
+    torch.testing.assert_close(
+        square_boxes(torch.tensor([[0., 0., 10., 4.], [2., 4., 4., 8.]])),
+        torch.tensor([[0., -3., 10., 7.], [1., 4., 5., 8.]]))
+
+
+def test_max_per_img_keeps_the_best_after_nms(model, demo_data_root):
+    image = _images(demo_data_root)[0]
+    model.test_cfg.update(max_per_img=1000, max_proposals=100)
+    try:
+        everything = inference_faces(model, image).pred_instances
+        model.test_cfg['max_per_img'] = 3
+        best = inference_faces(model, image).pred_instances
+    finally:
+        model.test_cfg.pop('max_per_img')
+        model.test_cfg.pop('max_proposals')
+    assert len(everything) > 3 and len(best) == 3
+    # the 3 best of the same L_Net output, in score order
+    torch.testing.assert_close(best.scores, everything.scores[:3])
+    torch.testing.assert_close(best.bboxes, everything.bboxes[:3])
+    assert best.metainfo['num_proposals'] == \
+        everything.metainfo['num_proposals']
+
+
+def test_max_per_img_without_landmark_task(demo_data_root):
+    """FD_FAC (no landmark task): more faces than max_per_img used to
+    index the placeholder points with ``order`` (IndexError)."""
+    torch.manual_seed(0)
+    model = MODELS.build(
+        tiny_mcfa_config(input_size=64,
+                         tasks=('face_cls', 'bbox', 'attribute'))).eval()
+    model.test_cfg.update(mode='cascade', min_face_size=16,
+                          thresholds=(0.0, 0.0, 0.0), max_per_img=2,
+                          max_proposals=50)
+    pred = inference_faces(model, _images(demo_data_root)[0]).pred_instances
+    assert pred.metainfo['num_proposals']['l'] > 2 and len(pred) == 2
+    assert pred.keypoints.shape == (2, 5, 2)
+    # no landmark output: every point at its window's centre
+    assert torch.allclose(pred.keypoints, pred.keypoints[:, :1])
+
+
+def test_stage_boxes_on_request(model, demo_data_root):
+    image = _images(demo_data_root)[3]
+    pred = inference_faces(model, image).pred_instances
+    assert 'stage_boxes' not in pred.metainfo
+    finder = CascadeFaceFinder(
+        model,
+        dict(model.test_cfg, return_stage_boxes=True, max_proposals=100))
+    tensor = _normalise(model, image)
+    result = finder.predict(tensor[None], [dict(
+        img_shape=image.shape[:2])])[0]
+    stages = result.metainfo['stage_boxes']
+    assert {k: len(v) for k, v in stages.items()} == \
+        result.metainfo['num_proposals']
+    # the stage loop's own boxes
+    boxes, _ = finder.propose(tensor)
+    torch.testing.assert_close(stages['s'], boxes)
+    boxes, _, _ = finder.refine(tensor, boxes, 2)
+    torch.testing.assert_close(stages['m'], boxes)
+    boxes, _, _ = finder.refine(tensor, boxes, 3)
+    torch.testing.assert_close(stages['l'], boxes)
 
 
 def test_pyramid_scales(model):
@@ -79,6 +225,19 @@ def test_pyramid_scales(model):
     assert scales[0] == pytest.approx(16 / 16)
     assert all(64 * s >= 16 for s in scales)
     assert scales == sorted(scales, reverse=True)
+
+
+def test_max_pyramid_side_bounds_the_first_level(model):
+    cfg = dict(model.test_cfg, min_face_size=16)  # window 16: scale 1
+    bounded = CascadeFaceFinder(model, dict(cfg, max_pyramid_side=1000))
+    # a 4000 x 3000 photo starts at 1000 x 750
+    assert bounded.pyramid_scales(3000, 4000)[0] == pytest.approx(0.25)
+    # a small photo is not enlarged past its min_face_size scale
+    assert bounded.pyramid_scales(300, 400)[0] == pytest.approx(1.0)
+    free = CascadeFaceFinder(model, dict(cfg, max_pyramid_side=None))
+    assert free.pyramid_scales(3000, 4000)[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='max_pyramid_side'):
+        CascadeFaceFinder(model, dict(cfg, max_pyramid_side=8))
 
 
 def test_bad_scale_factor(model):

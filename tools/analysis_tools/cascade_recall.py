@@ -54,17 +54,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def stage_boxes(finder: CascadeFaceFinder,
-                image: torch.Tensor) -> Dict[str, torch.Tensor]:
-    """The boxes that leave S_Net, M_Net and L_Net for one image."""
-    boxes, _ = finder.propose(image)
-    result = {'s': boxes}
-    for num_stages, name in ((2, 'm'), (3, 'l')):
-        boxes, _, _ = finder.refine(image, boxes, num_stages)
-        result[name] = boxes
-    return result
-
-
 def l_net_on_labels(finder: CascadeFaceFinder, image: torch.Tensor,
                     gt_boxes: torch.Tensor,
                     gt_points: Optional[torch.Tensor]) -> Dict[str, list]:
@@ -105,7 +94,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     cfg.merge_from_dict(args.cfg_options)
     model = init_detector(cfg, args.checkpoint, device='cpu')
     model.eval()
-    finder = CascadeFaceFinder(model, model.test_cfg)
+    # the finder hands back the boxes that leave S_Net, M_Net and L_Net
+    finder = CascadeFaceFinder(
+        model, dict(model.test_cfg, return_stage_boxes=True))
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     num_images = min(args.max_images or len(dataset), len(dataset))
     found = dict.fromkeys(STAGES, 0)
@@ -127,7 +118,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 continue
             num_faces += len(gt_boxes)
             num_with_faces += 1
-            for name, boxes in stage_boxes(finder, image).items():
+            stage_boxes = finder.predict(
+                image[None], [sample.metainfo])[0].metainfo['stage_boxes']
+            for name, boxes in stage_boxes.items():
                 num_boxes[name] += len(boxes)
                 if len(boxes) == 0:
                     continue

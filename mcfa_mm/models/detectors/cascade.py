@@ -3,6 +3,11 @@
 S_Net slides over an image pyramid and proposes faces; M_Net and L_Net
 re-score and calibrate the survivors; L_Net's box, landmarks and attributes
 are the output. Each stage is one batched forward pass over its crops.
+
+Windows that leave the image are padded with black *raw* pixels, as
+``MineFaceSample`` and ``CropFace`` pad the training and test crops (after
+normalisation black is ``-mean / std``, about -2, not 0), so a face at the
+edge of a photo looks the same to M_Net and L_Net as in training.
 """
 import math
 from typing import Dict, List, Tuple
@@ -14,27 +19,51 @@ from torch import Tensor
 
 from ...datasets.metainfo import NUM_LANDMARKS
 
-#: Defaults of ``test_cfg`` for cascade mode (MTCNN's thresholds).
+#: Defaults of ``test_cfg`` for cascade mode (MTCNN's thresholds). See
+#: :class:`CascadeFaceFinder` for what each key means.
 CASCADE_DEFAULTS = dict(
     min_face_size=40,
+    max_pyramid_side=1280,
     scale_factor=0.709,
     thresholds=(0.6, 0.7, 0.7),
     nms_thresholds=(0.5, 0.7, 0.3),
     max_per_img=100,
     max_proposals=2000,
-    crop_batch_size=256)
+    crop_batch_size=256,
+    return_stage_boxes=False)
 
 
 class CascadeFaceFinder:
     """Find every face of whole images with a trained :class:`MCFA`.
 
+    Work grows with the photo: S_Net slides over every pyramid level, the
+    first of which is the photo scaled so that a ``min_face_size`` face
+    fills S's window. ``max_pyramid_side`` bounds that first level, so time
+    and memory stay bounded on large photos (a 12-megapixel photo is
+    searched on a pyramid that starts at 1280 x 960 by default); the price
+    is that the smallest face found on a photo whose longer side is L
+    pixels is ``max(min_face_size, window * L / max_pyramid_side)``, e.g.
+    100 px (2.5 % of the side) on a 4000 x 3000 photo with the 128-px model
+    (window 32). M_Net and L_Net always crop from the full-resolution image.
+
     Args:
         detector (MCFA): The model (its backbone, neck and head are used).
-        test_cfg (dict): ``min_face_size`` (pixels of the network input),
-            ``scale_factor`` (pyramid step), ``thresholds`` and
-            ``nms_thresholds`` (S, M, L), ``max_per_img``,
-            ``max_proposals`` (S proposals kept per image, by score) and
-            ``crop_batch_size``.
+        test_cfg (dict): The cascade's settings (other keys are ignored),
+            defaults in :data:`CASCADE_DEFAULTS`:
+
+            - ``min_face_size`` (int): smallest face searched for, in pixels
+              of the network input.
+            - ``max_pyramid_side`` (int | None): the longest side of the
+              first (largest) pyramid level; None or 0 for no bound.
+            - ``scale_factor`` (float): pyramid step, in (0, 1).
+            - ``thresholds``, ``nms_thresholds`` (tuple[float]): face-score
+              threshold and NMS IoU of S, M and L.
+            - ``max_per_img`` (int): faces kept per image, the best-scoring
+              ones after L's NMS; results are ordered by score.
+            - ``max_proposals`` (int): S proposals kept per image, by score.
+            - ``crop_batch_size`` (int): crops per forward pass of M / L.
+            - ``return_stage_boxes`` (bool): also put the boxes that leave
+              each stage in ``metainfo['stage_boxes']``.
     """
 
     def __init__(self, detector, test_cfg: dict) -> None:
@@ -47,6 +76,12 @@ class CascadeFaceFinder:
                              f"{self.cfg['scale_factor']}")
         self.input_size = detector.backbone.input_size
         self.window = self.input_size // 4  # S_Net's input side
+        max_side = self.cfg['max_pyramid_side']
+        if max_side and max_side < self.window:
+            raise ValueError(
+                'test_cfg.max_pyramid_side must be 0, None or at least '
+                f"S_Net's window ({self.window}), got {max_side}")
+        self.pad_value = normalised_black(detector.data_preprocessor)
 
     def predict(self, batch_inputs: Tensor,
                 batch_img_metas: List[dict]) -> List[InstanceData]:
@@ -57,10 +92,14 @@ class CascadeFaceFinder:
             batch_img_metas (list[dict]): Metas with ``img_shape``.
 
         Returns:
-            list[InstanceData]: Per image, K faces in input pixels with
-            ``bboxes``, ``scores``, ``labels``, ``keypoints`` and
-            ``attribute_scores``; ``metainfo['num_proposals']`` gives how
-            many candidates left each stage.
+            list[InstanceData]: Per image, K faces in input pixels, best
+            score first, with ``bboxes``, ``scores``, ``labels``,
+            ``keypoints`` and ``attribute_scores``;
+            ``metainfo['num_proposals']`` gives how many candidates left
+            each stage and, with ``return_stage_boxes``,
+            ``metainfo['stage_boxes']`` the boxes themselves (``s``: S's
+            squared proposals, ``m``: M's squared boxes, ``l``: L's boxes
+            before ``max_per_img``; input pixels, not rescaled).
         """
         return [
             self._predict_one(image[:, :meta['img_shape'][0], :meta[
@@ -70,18 +109,26 @@ class CascadeFaceFinder:
 
     def _predict_one(self, image: Tensor) -> InstanceData:
         boxes, scores = self.propose(image)
-        counts = {'s': len(boxes)}
+        stage_boxes = {'s': boxes}
         outs = {}
         for stage in (2, 3):
             boxes, scores, outs = self.refine(image, boxes, stage)
-            counts['ml'[stage - 2]] = len(boxes)
+            stage_boxes['ml'[stage - 2]] = boxes
         instances = self._to_instances(image, boxes, scores, outs)
-        instances.set_metainfo(dict(num_proposals=counts))
+        metainfo = dict(
+            num_proposals={k: len(v) for k, v in stage_boxes.items()})
+        if self.cfg['return_stage_boxes']:
+            metainfo['stage_boxes'] = stage_boxes
+        instances.set_metainfo(metainfo)
         return instances
 
     def pyramid_scales(self, height: int, width: int) -> List[float]:
-        """Scales at which a face of ``min_face_size`` fills S's window."""
+        """Scales at which a face of ``min_face_size`` fills S's window,
+        the first one bounded by ``max_pyramid_side``."""
         scale = self.window / self.cfg['min_face_size']
+        if self.cfg['max_pyramid_side']:
+            scale = min(scale,
+                        self.cfg['max_pyramid_side'] / max(height, width))
         scales = []
         while min(height, width) * scale >= self.window:
             scales.append(scale)
@@ -164,16 +211,22 @@ class CascadeFaceFinder:
 
         Returns:
             Tensor: ``(K, 3, S, S)`` crops, S the network's input side. The
-            parts of a window outside the image are zeros (the mean colour,
-            after normalisation), as the training crops are padded.
+            parts of a window outside the image are black raw pixels
+            (:attr:`pad_value` after normalisation), as the training crops
+            are padded.
         """
-        # mmcv's roi_align reads its input as contiguous memory without
-        # checking (open-mmlab/mmcv#2203); the image is usually a view of
-        # the padded batch, which it would read as stripes of wrong rows.
+        # roi_align samples zeros outside the image and is linear in its
+        # input, so shifting the image by the pad value and back pads with
+        # it. The subtraction also makes the contiguous copy that mmcv's
+        # roi_align needs: it reads its input as contiguous memory without
+        # checking (open-mmlab/mmcv#2203), and the image is usually a view
+        # of the padded batch, which it would read as stripes of wrong rows.
+        pad = self.pad_value.to(image)
         rois = torch.cat([boxes.new_zeros((len(boxes), 1)), boxes], 1)
-        return roi_align(image[None].contiguous(), rois,
-                         (self.input_size, self.input_size), 1.0, 2, 'avg',
-                         True)
+        crops = roi_align((image - pad)[None].contiguous(), rois,
+                          (self.input_size, self.input_size), 1.0, 2, 'avg',
+                          True)
+        return crops + pad
 
     def stage_outputs(self, image: Tensor, boxes: Tensor,
                       num_stages: int) -> Dict[str, Tensor]:
@@ -225,13 +278,31 @@ class CascadeFaceFinder:
             instances.attribute_scores = boxes.new_zeros((0, num_attributes))
             return instances
         windows = outs['window'][order]
-        points = outs.get('landmark',
-                          windows.new_full((count, 2 * NUM_LANDMARKS), 0.5))
-        instances.keypoints = decode_landmarks(windows, points[order])
+        # without a landmark task every point is the window's centre
+        points = outs['landmark'][order] if 'landmark' in outs else \
+            windows.new_full((count, 2 * NUM_LANDMARKS), 0.5)
+        instances.keypoints = decode_landmarks(windows, points)
         instances.attribute_scores = (
             outs['attribute'][order].sigmoid() if 'attribute' in outs else
             boxes.new_full((count, num_attributes), 0.5))
         return instances
+
+
+def normalised_black(data_preprocessor) -> Tensor:
+    """A black raw pixel as the network sees it after preprocessing.
+
+    Args:
+        data_preprocessor (nn.Module): The detector's data preprocessor
+            (``mean`` and ``std`` buffers when it normalises).
+
+    Returns:
+        Tensor: ``(3, 1, 1)``: ``-mean / std``, or zeros when the
+        preprocessor does not normalise.
+    """
+    if getattr(data_preprocessor, '_enable_normalize', False):
+        return ((0 - data_preprocessor.mean) /
+                data_preprocessor.std).reshape(-1, 1, 1).float()
+    return torch.zeros(3, 1, 1)
 
 
 def calibrate_boxes(windows: Tensor, offsets: Tensor) -> Tensor:
