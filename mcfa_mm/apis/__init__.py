@@ -1,4 +1,9 @@
 from .inference import (build_inference_pipeline, inference_faces,
-                        top_attributes)
+                        init_face_model, load_image, top_attributes)
+from .model_zoo import DEFAULT_MODEL, get_model, list_models, load_metafile
 
-__all__ = ['inference_faces', 'build_inference_pipeline', 'top_attributes']
+__all__ = [
+    'inference_faces', 'init_face_model', 'build_inference_pipeline',
+    'load_image', 'top_attributes', 'DEFAULT_MODEL', 'get_model',
+    'list_models', 'load_metafile'
+]

@@ -1,4 +1,5 @@
 """Run a trained MCFA on images: every face, its landmarks and attributes."""
+import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -6,34 +7,129 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 
+from mmdet.apis import init_detector
 from mmdet.structures import DetDataSample
+from ..datasets.metainfo import CELEBA_ATTRIBUTES
+from ..models.detectors.mcfa import PREDICT_MODES
+from ..utils import read_image
+from .model_zoo import get_model
 
 ImageType = Union[str, np.ndarray]
 
+#: Box colour of the demos (mmdet's palette for the single class 'face').
+FACE_PALETTE = [(0, 255, 0)]
 
-def build_inference_pipeline(mode: str, input_size: int,
-                             from_array: bool) -> Compose:
-    """The pipeline :func:`inference_faces` feeds images through.
+
+def init_face_model(config: Optional[str] = None,
+                    checkpoint: Optional[str] = None,
+                    device: str = 'cpu',
+                    mode: Optional[str] = None,
+                    cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build an MCFA ready for :func:`inference_faces`.
+
+    With no ``config`` and no ``checkpoint`` this is the model the
+    repository ships (:data:`~mcfa_mm.apis.model_zoo.DEFAULT_MODEL` of
+    ``configs/mcfa/metafile.yml``), in cascade mode: it finds every face of
+    whole photos. ``config`` may also name another model of the metafile.
+
+    Weights load through :func:`mmdet.apis.init_detector`, i.e. with
+    ``torch.load(weights_only=True)`` once :mod:`mcfa_mm` is imported.
+    ``model.dataset_meta`` always holds ``attribute_names`` (the
+    checkpoint's; else CelebA's 40 when the model predicts 40; else
+    ``attr_{i}``), ``classes=('face',)`` and a palette, so the
+    visualiser and :func:`top_attributes` need nothing else.
+
+    Args:
+        config (str | Config, optional): Config file or object, or the
+            ``Name`` of a model of the metafile; the shipped model by
+            default.
+        checkpoint (str, optional): Checkpoint file; with a config file and
+            no checkpoint the weights stay random (as ``init_detector``).
+        device (str): Device, e.g. ``'cpu'`` or ``'cuda:0'``.
+        mode (str, optional): ``'cascade'`` or ``'crop'`` (sets
+            ``test_cfg.mode``); by default ``'cascade'`` for a model of the
+            metafile and the config's own mode for a config file.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        MCFA: The model, in eval mode on ``device``.
+
+    Raises:
+        ValueError: A checkpoint without a config, or an unknown mode.
+        FileNotFoundError: The metafile, a config or the weights is missing.
+        KeyError: ``config`` is neither a file nor a model of the metafile.
+    """
+    if mode is not None and mode not in PREDICT_MODES:
+        raise ValueError(f'mode must be one of {PREDICT_MODES}, got {mode!r}')
+    if config is None and checkpoint is not None:
+        raise ValueError(f'checkpoint {checkpoint!r} given without its '
+                         'config: pass config= too')
+    if config is None or (isinstance(config, str)
+                          and not config.endswith('.py')
+                          and not osp.isfile(config)):
+        # a model of the metafile, by name (None: the default model)
+        config, zoo_checkpoint = get_model(config)
+        checkpoint = checkpoint or zoo_checkpoint
+        mode = mode or 'cascade'
+    model = init_detector(config, checkpoint, palette=FACE_PALETTE,
+                          device=device, cfg_options=cfg_options)
+    if mode is not None:
+        model.test_cfg['mode'] = mode
+    num_attributes = model.head.num_attributes
+    meta = dict(model.dataset_meta or {})
+    names = meta.get('attribute_names')
+    if names is None or len(names) != num_attributes:
+        names = (CELEBA_ATTRIBUTES if num_attributes == len(CELEBA_ATTRIBUTES)
+                 else [f'attr_{i}' for i in range(num_attributes)])
+    # without MCFA meta, init_detector fell back to COCO's 80 classes
+    meta.update(classes=('face', ), attribute_names=tuple(names))
+    model.dataset_meta = meta
+    return model
+
+
+def build_inference_pipeline(mode: str, input_size: int) -> Compose:
+    """The steps :func:`inference_faces` runs on a loaded image.
 
     Args:
         mode (str): ``'crop'`` (the image is one face crop: resize it to the
             network input) or ``'cascade'`` (whole image, kept as it is).
         input_size (int): The network's input side.
-        from_array (bool): Images are BGR arrays rather than paths.
 
     Returns:
-        Compose: The pipeline.
+        Compose: The pipeline, from a results dict with ``img`` on.
     """
-    load = dict(type='mmdet.LoadImageFromNDArray' if from_array else
-                'LoadImageFromFile')
-    steps = [load]
+    steps = []
     if mode == 'crop':
         steps.append(dict(type='FaceResize', scale=(input_size, input_size),
                           keep_ratio=False))
     steps.append(dict(type='PackFaceInputs',
-                      meta_keys=('img_path', 'ori_shape', 'img_shape',
-                                 'scale_factor')))
+                      meta_keys=('img_id', 'img_path', 'ori_shape',
+                                 'img_shape', 'scale_factor')))
     return Compose(steps)
+
+
+def load_image(image: ImageType, img_id: int) -> dict:
+    """The results dict of one image, as mmcv's ``LoadImageFromFile``
+    makes it, read with :func:`mcfa_mm.utils.read_image`.
+
+    Args:
+        image (str | ndarray): A path or a BGR array.
+        img_id (int): The image's index in the call.
+
+    Returns:
+        dict: ``img``, ``img_path`` (None for arrays), ``img_id``,
+        ``img_shape`` and ``ori_shape``.
+
+    Raises:
+        FaceImageError: The file is missing, empty, truncated or no image.
+    """
+    path = None
+    if not isinstance(image, np.ndarray):
+        path = str(image)
+        image = read_image(path)
+    shape = image.shape[:2]
+    return dict(img=image, img_path=path, img_id=img_id, img_shape=shape,
+                ori_shape=shape)
 
 
 def inference_faces(model: torch.nn.Module,
@@ -44,7 +140,8 @@ def inference_faces(model: torch.nn.Module,
     """Find faces, 5 landmarks and attributes in images.
 
     Args:
-        model (MCFA): A model from :func:`mmdet.apis.init_detector`.
+        model (MCFA): A model from :func:`init_face_model` or
+            :func:`mmdet.apis.init_detector`.
         images (str | ndarray | list): Paths or BGR arrays.
         mode (str, optional): ``'cascade'`` (whole photos, every face) or
             ``'crop'`` (each image is a face crop); defaults to the model's
@@ -54,25 +151,28 @@ def inference_faces(model: torch.nn.Module,
     Returns:
         DetDataSample | list[DetDataSample]: ``pred_instances`` with
         ``bboxes``, ``scores``, ``keypoints`` (K, 5, 2) and
-        ``attribute_scores`` (K, d) in image pixels; a list when a list was
-        given.
+        ``attribute_scores`` (K, d) in image pixels; ``metainfo['img_id']``
+        is the image's index in ``images``. A list when a list was given.
+
+    Raises:
+        FaceImageError: A path is missing, empty, truncated or no image
+            (see :func:`mcfa_mm.utils.read_image`).
     """
     single = not isinstance(images, (list, tuple))
     images = [images] if single else list(images)
     previous_mode = model.test_cfg['mode']
     mode = mode or previous_mode
-    pipeline = build_inference_pipeline(
-        mode, model.input_size, isinstance(images[0], np.ndarray))
+    pipeline = build_inference_pipeline(mode, model.input_size)
     # whole images differ in size: one per batch in cascade mode
     step = batch_size if mode == 'crop' else 1
     results = []
     model.test_cfg['mode'] = mode
     try:
         for start in range(0, len(images), step):
-            batch = []
-            for image in images[start:start + step]:
-                key = 'img' if isinstance(image, np.ndarray) else 'img_path'
-                batch.append(pipeline({key: image, 'img_id': start}))
+            batch = [
+                pipeline(load_image(image, start + offset))
+                for offset, image in enumerate(images[start:start + step])
+            ]
             with torch.no_grad():
                 results.extend(model.test_step(pseudo_collate(batch)))
     finally:

@@ -1,77 +1,125 @@
-"""Find faces, landmarks and attributes in one image and draw them.
+"""Find every face of photos: box, score, 5 landmarks and attributes.
 
-Example::
+Examples::
 
-    python tools/demo/image_demo.py face.jpg CONFIG CHECKPOINT \
-        --mode crop --out-file outputs/face.jpg
+    # the model shipped in checkpoints/ (configs/mcfa/metafile.yml), in
+    # cascade mode: every face of whole photos
+    python tools/demo/image_demo.py photo.jpg
+    python tools/demo/image_demo.py photos/ --out-dir outputs
+    python tools/demo/image_demo.py 'photos/**/*.jpg'
+    # another model; --mode crop when each image is one face crop
+    python tools/demo/image_demo.py face.jpg CONFIG CHECKPOINT --mode crop
+
+For each image it prints the faces and writes the annotated picture to
+``OUT_DIR/vis/`` and one JSON line (``image``, ``faces`` or ``error``) to
+``OUT_DIR/faces.jsonl``. A folder is searched recursively for image files
+(by extension). An image that cannot be read is reported on one line and
+skipped; a summary counts images, faces and failures.
+
+Exit status:
+    0: every image was processed (with or without faces).
+    1: some images failed (each is named on its own line); the others
+       were processed.
+    2: usage or model error: bad arguments, nothing matched the input, or
+       the model could not be loaded.
 """
+import glob
 import json
 import os
 import os.path as osp
+import sys
+import time
 from argparse import ArgumentParser, Namespace
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import mmcv
 import torch
+from mmengine.utils import ProgressBar, scandir
 
-from mmdet.apis import init_detector
 from mmdet.registry import VISUALIZERS
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.apis import inference_faces, top_attributes
-from mcfa_mm.datasets import CELEBA_ATTRIBUTES
+from mcfa_mm.apis import inference_faces, init_face_model, top_attributes
+from mcfa_mm.datasets.metainfo import LANDMARK_NAMES
+from mcfa_mm.utils import FaceImageError, read_image
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
+                  '.tiff', '.webp')
+EXIT_OK, EXIT_FAILED_IMAGES, EXIT_USAGE = 0, 1, 2
 
 
-def parse_args() -> Namespace:
+def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
     """Command-line arguments.
+
+    Args:
+        argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
         Namespace: The parsed arguments.
     """
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('img', help='image file')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'inputs', help='an image file, a folder of images, or a glob pattern')
+    parser.add_argument(
+        'config', nargs='?',
+        help='config file or model name of configs/mcfa/metafile.yml '
+        '(default: the shipped model)')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
+    parser.add_argument('--config', dest='config_opt',
+                        help='same as the positional config')
+    parser.add_argument('--checkpoint', dest='checkpoint_opt',
+                        help='same as the positional checkpoint')
+    parser.add_argument('--out-dir', default='outputs',
+                        help='annotated pictures go to OUT_DIR/vis, JSON '
+                        'lines to OUT_DIR/faces.jsonl')
     parser.add_argument(
         '--out-file',
-        help='where to write the drawing (default: outputs/<image name>)')
+        help='where to write the picture of a single image (default: '
+        'OUT_DIR/vis/<image name>)')
     parser.add_argument(
         '--device',
         default='cuda:0' if torch.cuda.is_available() else 'cpu',
         help='device used for inference')
     parser.add_argument(
-        '--mode',
-        choices=['crop', 'cascade'],
-        help='crop: the image is one face crop; cascade: find every face in '
-        'a whole photo (default: the config\'s test_cfg.mode)')
+        '--mode', choices=['crop', 'cascade'],
+        help="cascade: find every face of whole photos; crop: each image "
+        "is one face crop (default: cascade for the shipped model, the "
+        "config's test_cfg.mode for a config file)")
     parser.add_argument(
-        '--score-thr', type=float, default=0.3, help='face score threshold')
+        '--pred-score-thr', '--score-thr', dest='score_thr', type=float,
+        default=0.3, help='face score threshold')
     parser.add_argument(
-        '--attr-thr',
-        type=float,
-        default=0.5,
+        '--attr-thr', type=float, default=0.5,
         help='attribute probability above which an attribute is drawn')
     parser.add_argument(
         '--topk', type=int, default=5, help='attributes printed per face')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def attribute_names(dataset_meta: dict, num: int) -> List[str]:
-    """Attribute names of the checkpoint, CelebA's, or ``attr_{i}``.
+def find_images(inputs: str) -> Tuple[List[str], str]:
+    """The image paths an input names, and the folder they are relative to.
 
     Args:
-        dataset_meta (dict): ``model.dataset_meta``.
-        num (int): Number of attribute scores.
+        inputs (str): A file (existing or not: a missing file is reported
+            when read), a folder (image files below it, by extension,
+            recursively) or a glob pattern (every matching file).
 
     Returns:
-        list[str]: ``num`` names.
+        tuple[list[str], str]: Sorted paths and their common folder.
     """
-    names = (dataset_meta or {}).get('attribute_names')
-    if names is not None and len(names) == num:
-        return list(names)
-    if num == len(CELEBA_ATTRIBUTES):
-        return list(CELEBA_ATTRIBUTES)
-    return [f'attr_{i}' for i in range(num)]
+    if osp.isdir(inputs):
+        paths = [
+            osp.join(inputs, name) for name in scandir(
+                inputs, IMG_EXTENSIONS, recursive=True, case_sensitive=False)
+        ]
+        return sorted(paths), inputs
+    if glob.has_magic(inputs):
+        paths = sorted(p for p in glob.glob(inputs, recursive=True)
+                       if osp.isfile(p))
+        base = osp.commonpath([osp.dirname(osp.abspath(p))
+                               for p in paths]) if paths else '.'
+        return paths, base
+    return [inputs], osp.dirname(inputs)
 
 
 def describe_faces(result, names: Sequence[str], score_thr: float,
@@ -106,43 +154,119 @@ def describe_faces(result, names: Sequence[str], score_thr: float,
     return faces
 
 
-def main() -> None:
-    """Run the model on the image, draw and print the faces."""
-    args = parse_args()
-    model = init_detector(args.config, args.checkpoint, device=args.device)
-    # Read once: the same pixels go to the model (BGR) and the drawing (RGB).
-    image = mmcv.imread(args.img)
-    result = inference_faces(model, image, mode=args.mode)
+def format_faces(path: str, faces: List[dict]) -> str:
+    """Human-readable lines for the faces of one image.
 
-    num_attributes = result.pred_instances.attribute_scores.shape[-1]
-    names = attribute_names(model.dataset_meta, num_attributes)
+    Args:
+        path (str): The image.
+        faces (list[dict]): Output of :func:`describe_faces`.
+
+    Returns:
+        str: One header line, then three lines per face.
+    """
+    lines = [f'{path}: {len(faces)} face{"" if len(faces) == 1 else "s"}']
+    for index, face in enumerate(faces, start=1):
+        box = ', '.join(f'{v:.1f}' for v in face['bbox'])
+        points = ' '.join(f'{name} ({x:.1f}, {y:.1f})' for name, (x, y) in
+                          zip(LANDMARK_NAMES, face['keypoints']))
+        attributes = ', '.join(f'{name} {p:.2f}'
+                               for name, p in face['attributes'])
+        lines += [
+            f'  face {index}: box [{box}] score {face["score"]:.3f}',
+            f'    landmarks: {points}', f'    attributes: {attributes}'
+        ]
+    return '\n'.join(lines)
+
+
+def one_line(error: Exception) -> str:
+    """An error message on one line (decoder messages span several)."""
+    text = ' '.join(str(error).split())
+    if isinstance(error, FaceImageError):
+        return text
+    return f'{type(error).__name__}: {text}'
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the model on every image, print, draw and log the faces.
+
+    Args:
+        argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
+
+    Returns:
+        int: The exit status (see the module docstring).
+    """
+    args = parse_args(argv)
+    config = args.config_opt or args.config
+    checkpoint = args.checkpoint_opt or args.checkpoint
+    paths, base = find_images(args.inputs)
+    if not paths:
+        print(f'error: no images found at {args.inputs!r}', file=sys.stderr)
+        return EXIT_USAGE
+    if args.out_file and len(paths) > 1:
+        print('error: --out-file needs a single image; use --out-dir',
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        model = init_face_model(config, checkpoint, device=args.device,
+                                mode=args.mode)
+    except (OSError, KeyError, ValueError, RuntimeError) as error:
+        print(f'error: cannot load the model: {one_line(error)}',
+              file=sys.stderr)
+        return EXIT_USAGE
+    names = model.dataset_meta['attribute_names']
     visualizer = VISUALIZERS.build(
-        dict(
-            type='FaceVisualizer',
-            name='mcfa_image_demo',
-            attr_topk=args.topk,
-            attr_score_thr=args.attr_thr))
-    dataset_meta = dict(model.dataset_meta or {})
-    if 'attribute_names' not in dataset_meta:
-        # No MCFA meta in the checkpoint: mmdet fell back to COCO classes.
-        dataset_meta['classes'] = ('face', )
-    visualizer.dataset_meta = dict(dataset_meta, attribute_names=names)
+        dict(type='FaceVisualizer', name=f'image_demo_{time.time_ns()}',
+             attr_topk=args.topk, attr_score_thr=args.attr_thr))
+    visualizer.dataset_meta = model.dataset_meta
 
-    out_file = args.out_file or osp.join('outputs', osp.basename(args.img))
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    visualizer.add_datasample(
-        'result',
-        mmcv.bgr2rgb(image),
-        data_sample=result,
-        draw_gt=False,
-        pred_score_thr=args.score_thr,
-        out_file=out_file)
+    os.makedirs(args.out_dir, exist_ok=True)
+    json_file = osp.join(args.out_dir, 'faces.jsonl')
+    # the bar goes to stderr, so that stdout holds only the faces
+    bar = ProgressBar(len(paths), file=sys.stderr) if len(paths) > 1 \
+        else None
+    num_faces, failures = 0, []
+    with open(json_file, 'w') as log:
+        for path in paths:
+            try:
+                # read once: the same pixels go to the model and the drawing
+                image = read_image(path)
+                result = inference_faces(model, image)
+            except Exception as error:  # report, skip, go on
+                message = one_line(error)
+                if not isinstance(error, FaceImageError):
+                    message = f'{path}: {message}'
+                failures.append(path)
+                _print_line(f'FAILED {message}', bar)
+                log.write(json.dumps(dict(image=path, error=message)) + '\n')
+            else:
+                faces = describe_faces(result, names, args.score_thr,
+                                       args.topk)
+                num_faces += len(faces)
+                out_file = args.out_file or osp.join(
+                    args.out_dir, 'vis', osp.relpath(path, base or '.'))
+                visualizer.add_datasample(
+                    'result', mmcv.bgr2rgb(image), data_sample=result,
+                    draw_gt=False, pred_score_thr=args.score_thr,
+                    out_file=out_file)
+                _print_line(format_faces(path, faces), bar)
+                log.write(json.dumps(
+                    dict(image=path, vis=out_file, faces=faces)) + '\n')
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        sys.stderr.write('\n')
+    print(f'{len(paths)} images, {num_faces} faces, {len(failures)} failed; '
+          f'pictures in {osp.join(args.out_dir, "vis")}, JSON lines in '
+          f'{json_file}')
+    return EXIT_FAILED_IMAGES if failures else EXIT_OK
 
-    faces = describe_faces(result, names, args.score_thr, args.topk)
-    print(
-        json.dumps(
-            dict(image=args.img, out_file=out_file, faces=faces), indent=2))
+
+def _print_line(text: str, bar: Optional[ProgressBar]) -> None:
+    """Print to stdout, first clearing the progress bar's terminal line."""
+    if bar is not None and sys.stderr.isatty():
+        sys.stderr.write('\r\033[K')
+    print(text, flush=True)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

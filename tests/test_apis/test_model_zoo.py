@@ -1,0 +1,78 @@
+"""The model zoo: metafile lookup and init_face_model()."""
+import os.path as osp
+
+import pytest
+import torch
+
+from mcfa_mm.apis import (DEFAULT_MODEL, get_model, init_face_model,
+                          list_models, load_metafile)
+from mcfa_mm.apis.model_zoo import METAFILE, REPO_ROOT
+
+
+def test_get_model_resolves_paths_against_the_repository(tiny_zoo):
+    config, weights = get_model(metafile=tiny_zoo['metafile'])
+    assert config == tiny_zoo['config']
+    assert weights == tiny_zoo['checkpoint']
+    assert list_models(tiny_zoo['metafile']) == [DEFAULT_MODEL, 'no-weights']
+
+
+def test_unknown_model_lists_the_known_ones(tiny_zoo):
+    with pytest.raises(KeyError, match="no model named 'nope'.*no-weights"):
+        get_model('nope', metafile=tiny_zoo['metafile'])
+
+
+def test_missing_weights_name_the_file(tiny_zoo):
+    with pytest.raises(FileNotFoundError, match=r'missing\.pth.*weights'):
+        get_model('no-weights', metafile=tiny_zoo['metafile'])
+
+
+def test_missing_metafile_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='metafile.yml'):
+        load_metafile(str(tmp_path / 'configs' / 'mcfa' / 'metafile.yml'))
+
+
+def test_repository_paths():
+    assert METAFILE == osp.join(REPO_ROOT, 'configs', 'mcfa', 'metafile.yml')
+    # the default model's config is in the repository
+    assert osp.isfile(osp.join(
+        REPO_ROOT, 'configs', 'mcfa',
+        'mcfa-recipe_vgg16-w025-128px_1xb32-2000i_celeba-multisource.py'))
+
+
+def test_init_face_model_without_arguments_is_the_shipped_model(
+        shipped_tiny):
+    model = init_face_model()
+    # the config says crop; the shipped model is for whole photos
+    assert model.test_cfg['mode'] == 'cascade'
+    assert not model.training
+    assert model.dataset_meta['attribute_names'] == shipped_tiny['names']
+    assert model.dataset_meta['classes'] == ('face', )
+    saved = torch.load(shipped_tiny['checkpoint'], weights_only=True)
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, saved['state_dict'][key])
+
+
+def test_init_face_model_by_name_and_mode(shipped_tiny):
+    model = init_face_model(DEFAULT_MODEL, mode='crop')
+    assert model.test_cfg['mode'] == 'crop'
+    with pytest.raises(KeyError, match='nope'):
+        init_face_model('nope')
+    with pytest.raises(ValueError, match='mode'):
+        init_face_model(mode='sliding')
+
+
+def test_init_face_model_with_config_file(tiny_zoo):
+    model = init_face_model(tiny_zoo['config'], tiny_zoo['checkpoint'])
+    assert model.test_cfg['mode'] == 'crop'  # the config's own
+    assert model.dataset_meta['attribute_names'] == tiny_zoo['names']
+    # no checkpoint: random weights, names from the fallback
+    with pytest.warns(UserWarning, match='checkpoint is None'):
+        bare = init_face_model(tiny_zoo['config'])
+    assert bare.dataset_meta['attribute_names'] == tuple(
+        f'attr_{i}' for i in range(8))
+    assert bare.dataset_meta['classes'] == ('face', )
+
+
+def test_checkpoint_without_config_is_refused(tiny_zoo):
+    with pytest.raises(ValueError, match='without its config'):
+        init_face_model(checkpoint=tiny_zoo['checkpoint'])
