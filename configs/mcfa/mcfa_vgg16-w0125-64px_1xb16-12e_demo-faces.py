@@ -24,7 +24,7 @@ model = dict(
 resize = dict(
     type='FaceResize', scale=(input_size, input_size), keep_ratio=False)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImageFromFile'),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(
         type='MineFaceSample',
@@ -34,7 +34,7 @@ train_pipeline = [
     dict(type='PackFaceInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImageFromFile'),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='CropFace', enlarge=1.1), resize,
     dict(type='PackFaceInputs')

@@ -15,7 +15,7 @@ model = dict(
 # whole photos: no crop, no resize; the raw annotations ride along for
 # CocoMetric (it converts them to COCO itself when ann_file is None)
 cascade_test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImageFromFile'),
     dict(type='LoadFaceAnnotations', num_attributes=40),
     dict(
         type='PackFaceInputs',

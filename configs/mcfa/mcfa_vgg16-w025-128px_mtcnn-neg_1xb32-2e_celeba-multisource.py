@@ -16,7 +16,7 @@ _base_ = './mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py'
 load_from = 'work_dirs/mcfa_cpu_6e/epoch_6.pth'
 
 mining_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadFaceImageFromFile'),
     dict(type='LoadFaceAnnotations', num_attributes=40),
     dict(
         type='MineFaceSample',

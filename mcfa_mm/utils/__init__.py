@@ -1,8 +1,10 @@
 from .checkpoint_safety import (load_weights_only, mmengine_checkpoint_globals,
                                 register_safe_checkpoint_loader)
+from .image_io import FaceImageError, read_image
 from .version_check import REQUIRED_VERSIONS, check_versions
 
 __all__ = [
     'check_versions', 'REQUIRED_VERSIONS', 'load_weights_only',
-    'mmengine_checkpoint_globals', 'register_safe_checkpoint_loader'
+    'mmengine_checkpoint_globals', 'register_safe_checkpoint_loader',
+    'FaceImageError', 'read_image'
 ]

@@ -1,11 +1,12 @@
 """Face transforms; importing this module registers them in mmdet's
 ``TRANSFORMS``."""
 from .formatting import PackFaceInputs
-from .loading import LoadFaceAnnotations
+from .loading import LoadFaceAnnotations, LoadFaceImageFromFile
 from .mining import CropFace, MineFaceSample
 from .transforms import FaceColorJitter, FaceRandomFlip, FaceResize
 
 __all__ = [
-    'LoadFaceAnnotations', 'MineFaceSample', 'CropFace', 'FaceResize',
-    'FaceRandomFlip', 'FaceColorJitter', 'PackFaceInputs'
+    'LoadFaceImageFromFile', 'LoadFaceAnnotations', 'MineFaceSample',
+    'CropFace', 'FaceResize', 'FaceRandomFlip', 'FaceColorJitter',
+    'PackFaceInputs'
 ]

@@ -1,4 +1,5 @@
-"""Turn a face data info's ``instances`` into the arrays of the data contract.
+"""Load a face image, checked, and turn a data info's ``instances`` into the
+arrays of the data contract.
 
 See ``docs/data_contract.md`` for the keys; names and orders come from
 :mod:`mcfa_mm.datasets.metainfo`.
@@ -6,11 +7,89 @@ See ``docs/data_contract.md`` for the keys; names and orders come from
 from typing import List, Optional
 
 import numpy as np
+from mmcv.transforms import LoadImageFromFile
 from mmdet.datasets.transforms import LoadAnnotations
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import get_box_type
 
+from ...utils.image_io import read_image
 from ..metainfo import FACE, NON_FACE, NUM_LANDMARKS
+
+
+@TRANSFORMS.register_module()
+class LoadFaceImageFromFile(LoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` that fails loudly on a bad image.
+
+    mmcv's loader answers a truncated or non-image file with a bare
+    ``AssertionError`` and a missing one with the file backend's error (or,
+    without a path, mmengine's "uri should not be None"). This one reads
+    through
+    :func:`mcfa_mm.utils.read_image`: a missing, empty, truncated or
+    undecodable file raises :class:`~mcfa_mm.utils.FaceImageError` naming
+    the file (and the image id, when the data info has one), at the
+    sample that uses it.
+
+    Required Keys:
+
+    - img_path
+
+    Modified Keys:
+
+    - img
+    - img_shape
+    - ori_shape
+
+    Args:
+        to_float32 (bool): Convert the image to float32. Defaults to False.
+        color_type (str): As ``mmcv.imfrombytes``. Defaults to 'color'.
+        imdecode_backend (str): As ``mmcv.imfrombytes``. Defaults to 'cv2'.
+        backend_args (dict, optional): mmengine file backend arguments.
+        ignore_empty (bool): Must stay False: dropping unreadable images
+            silently is what this transform exists to prevent (use the
+            datasets' ``skip_invalid`` to count them at build time).
+    """
+
+    def __init__(self,
+                 to_float32: bool = False,
+                 color_type: str = 'color',
+                 imdecode_backend: str = 'cv2',
+                 backend_args: Optional[dict] = None,
+                 ignore_empty: bool = False) -> None:
+        if ignore_empty:
+            raise ValueError(
+                'LoadFaceImageFromFile never skips a bad image silently '
+                '(ignore_empty=True); fix or drop the file, or build the '
+                'dataset with skip_invalid=True')
+        super().__init__(
+            to_float32=to_float32,
+            color_type=color_type,
+            imdecode_backend=imdecode_backend,
+            backend_args=backend_args)
+
+    def transform(self, results: dict) -> dict:
+        """Load the image of ``results['img_path']``.
+
+        Args:
+            results (dict): Result dict with ``img_path``.
+
+        Returns:
+            dict: With ``img``, ``img_shape`` and ``ori_shape``.
+
+        Raises:
+            FaceImageError: The file is missing, empty, truncated or not
+                an image.
+        """
+        img = read_image(
+            results['img_path'],
+            color_type=self.color_type,
+            imdecode_backend=self.imdecode_backend,
+            backend_args=self.backend_args)
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
 
 
 @TRANSFORMS.register_module()
@@ -26,6 +105,13 @@ class LoadFaceAnnotations(LoadAnnotations):
       ``[0, 0, w, h]`` and ``gt_box_known`` is False.
     - ``keypoints is None``: zeros, ``gt_keypoints_visible`` 0.
     - ``attributes is None``: all ``-1`` (unknown).
+
+    Keypoint convention: the landmark files (CelebA, LFWA, the wild set)
+    give integer pixel indices, i.e. the landmark is pixel ``(x, y)``. The
+    transforms use mmdet's continuous coordinates, where pixel ``x`` spans
+    ``[x, x + 1)`` (so a flip is ``w - x`` and a resize ``x * scale``, as
+    for box corners). ``keypoint_offset`` (0.5) moves the loaded landmarks
+    to their pixel's centre; predictions are in continuous coordinates too.
 
     Required Keys:
 
@@ -60,6 +146,9 @@ class LoadFaceAnnotations(LoadAnnotations):
             whose instances has attributes. When None, ``d`` is the length
             of the first instance's attributes, or 0 if no instance has any.
             Defaults to None.
+        keypoint_offset (float): Added to the annotated keypoints: 0.5 turns
+            pixel indices into continuous coordinates (see above); 0 for
+            annotations that are continuous already. Defaults to 0.5.
         **kwargs: Arguments of mmdet's ``LoadAnnotations`` (``with_bbox``,
             ``with_label``, ``box_type``, ...).
     """
@@ -68,6 +157,7 @@ class LoadFaceAnnotations(LoadAnnotations):
                  with_keypoints: bool = True,
                  with_attributes: bool = True,
                  num_attributes: Optional[int] = None,
+                 keypoint_offset: float = 0.5,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if num_attributes is not None and num_attributes < 0:
@@ -76,6 +166,7 @@ class LoadFaceAnnotations(LoadAnnotations):
         self.with_keypoints = with_keypoints
         self.with_attributes = with_attributes
         self.num_attributes = num_attributes
+        self.keypoint_offset = keypoint_offset
 
     def _load_bboxes(self, results: dict) -> None:
         """Load boxes, ignore flags and ``gt_box_known``; a missing box is
@@ -109,7 +200,7 @@ class LoadFaceAnnotations(LoadAnnotations):
             raise KeyError(
                 'LoadFaceAnnotations needs `img_shape` to build the whole-'
                 'image box of an instance without bbox: put it after '
-                'LoadImageFromFile in the pipeline.')
+                'LoadFaceImageFromFile in the pipeline.')
         h, w = results['img_shape'][:2]
         return [0., 0., float(w), float(h)]
 
@@ -132,7 +223,8 @@ class LoadFaceAnnotations(LoadAnnotations):
                 raise ValueError(
                     f'expected {NUM_LANDMARKS} (x, y) keypoints, got an '
                     f'array of shape {points.shape}')
-            keypoints[i] = points.reshape(NUM_LANDMARKS, 2)
+            keypoints[i] = points.reshape(NUM_LANDMARKS,
+                                          2) + self.keypoint_offset
             visible[i] = 1.
         results['gt_keypoints'] = keypoints
         results['gt_keypoints_visible'] = visible
@@ -186,5 +278,6 @@ class LoadFaceAnnotations(LoadAnnotations):
         repr_str = super().__repr__()[:-1]
         repr_str += f', with_keypoints={self.with_keypoints}, '
         repr_str += f'with_attributes={self.with_attributes}, '
-        repr_str += f'num_attributes={self.num_attributes})'
+        repr_str += f'num_attributes={self.num_attributes}, '
+        repr_str += f'keypoint_offset={self.keypoint_offset})'
         return repr_str
