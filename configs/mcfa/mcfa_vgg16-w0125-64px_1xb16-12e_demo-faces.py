@@ -15,7 +15,6 @@ model = dict(
         in_channels=(32, 64, 64), map_size=input_size // 32,
         fc_channels=fc_channels),
     head=dict(
-        in_channels=(32, 32 + fc_channels, 32 + 2 * fc_channels),
         hidden_channels=(32, 64, 64),
         num_attributes=num_attributes,
         ohem_ratio=None),

@@ -15,7 +15,6 @@ model = dict(
         in_channels=(64, 128, 128), map_size=input_size // 32,
         fc_channels=fc_channels),
     head=dict(
-        in_channels=(64, 64 + fc_channels, 64 + 2 * fc_channels),
         hidden_channels=(64, 256, 256),
         # Eq. 4's weights sum to 1, so the attribute loss is a mean over 40
         # attributes next to whole-task box / landmark losses: with it as
@@ -24,37 +23,16 @@ model = dict(
         loss_attr=dict(scale_by_num_attributes=True)),
     test_cfg=dict(min_face_size=20))
 
+# The base pipelines with this size's resize: a child changes input_size
+# (and this resize) once, not every pipeline.
 resize = dict(
     type='FaceResize', scale=(input_size, input_size), keep_ratio=False)
-crop_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadFaceAnnotations', num_attributes=40), resize,
-    dict(type='FaceRandomFlip', prob=0.5),
-    dict(type='FaceColorJitter', prob=0.5),
-    dict(type='PackFaceInputs')
-]
-mining_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadFaceAnnotations', num_attributes=40),
-    dict(
-        type='MineFaceSample',
-        sample_ratios=dict(positive=2, part=1, negative=1),
-        iou_ranges=dict(negative=(0.0, 0.001))), resize,
-    dict(type='FaceRandomFlip', prob=0.5),
-    dict(type='FaceColorJitter', prob=0.5),
-    dict(type='PackFaceInputs')
-]
-crop_test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadFaceAnnotations', num_attributes=40), resize,
-    dict(type='PackFaceInputs')
-]
-boxed_test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadFaceAnnotations', num_attributes=40),
-    dict(type='CropFace', enlarge=1.1), resize,
-    dict(type='PackFaceInputs')
-]
+(crop_train_pipeline, mining_train_pipeline, crop_test_pipeline,
+ boxed_test_pipeline) = ([
+     resize if step['type'] == 'FaceResize' else step
+     for step in _base_[name]
+ ] for name in ('crop_train_pipeline', 'mining_train_pipeline',
+                'crop_test_pipeline', 'boxed_test_pipeline'))
 train_dataloader = dict(
     dataset=dict(datasets=[
         dict(

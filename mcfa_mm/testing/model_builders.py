@@ -50,8 +50,6 @@ def tiny_mcfa_config(input_size: int = 64,
             fc_channels=fc_channels),
         head=dict(
             type='MCFAHead',
-            in_channels=(s_channels, s_channels + fc_channels,
-                         s_channels + 2 * fc_channels),
             hidden_channels=(s_channels, fc_channels, fc_channels),
             num_attributes=num_attributes,
             tasks=tuple(tasks),

@@ -4,32 +4,31 @@ The machines these run on are noisy, so arms are interleaved and compared as
 ratios measured in the same run.
 """
 import datetime
-import platform
 import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+from mmdet.utils import collect_env
 
 
 def machine_info() -> dict:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or 'unknown'
+    """What the numbers were measured on: mmdet's ``collect_env`` (Python,
+    GCC, PyTorch and its build, OpenCV, MMEngine, MMDetection, CUDA) plus
+    the date, the CPU model and torch's threads."""
+    cpu = 'unknown'
     try:
         with open('/proc/cpuinfo') as file:
-            for line in file:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
+            cpu = next((line.split(':', 1)[1].strip() for line in file
+                        if line.startswith('model name')), cpu)
     except OSError:
         pass
     return dict(
         date=datetime.datetime.now().astimezone().isoformat(
             timespec='seconds'),
         cpu_model=cpu,
-        torch_version=torch.__version__,
         torch_threads=torch.get_num_threads(),
-        python=platform.python_version())
+        **collect_env())
 
 
 def matmul_arm(size: int) -> Callable[[], None]:

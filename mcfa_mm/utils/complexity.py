@@ -1,47 +1,70 @@
-"""Count parameters and multiply-accumulates of a model's forward pass."""
-from typing import Callable, Dict, Optional
+"""Multiply-accumulates of a model's forward pass, by mmengine's analysis.
+
+``mmengine.analysis.FlopAnalyzer`` (the counter behind
+``get_model_complexity_info`` and MMDetection's ``get_flops.py``) traces one
+call and counts, like fvcore, one "flop" per multiply-accumulate of every
+conv and matmul. Its normalisation counts (two per element) are left out:
+the figures in docs/benchmarks.md are conv and matmul MACs.
+"""
+from typing import Any, Callable, Dict, Iterator
 
 import torch
 import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer
+from torch import Tensor
+
+#: FlopAnalyzer's operator names that are matrix products.
+MATMUL_OPS = ('linear', 'addmm', 'matmul', 'bmm', 'einsum')
 
 
-def count_macs(model: nn.Module,
-               *inputs,
-               forward: Optional[Callable] = None,
-               **kwargs) -> Dict[str, int]:
-    """Multiply-accumulates of convs and linears in one forward pass.
+def _tensors(value: Any) -> Iterator[Tensor]:
+    """The tensors of nested lists, tuples and dicts, in order."""
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors(item)
+
+
+class _Call(nn.Module):
+    """``fn(*inputs)`` as a module over ``model`` (the analysis traces a
+    module; tracing wants tensors out, so nested outputs are flattened)."""
+
+    def __init__(self, model: nn.Module, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.model = model
+        self.fn = fn
+
+    def forward(self, *inputs: Tensor) -> tuple:
+        return tuple(_tensors(self.fn(*inputs)))
+
+
+def count_macs(model: nn.Module, fn: Callable[..., Any],
+               *inputs: Tensor) -> Dict[str, int]:
+    """Multiply-accumulates of one call of ``fn`` (which runs ``model``).
 
     Args:
-        model (nn.Module): The model.
-        *inputs: Positional inputs of ``model``.
-        forward (callable, optional): What to call instead of ``model``
-            (e.g. ``model.extract_feat``); hooks stay on ``model``.
-        **kwargs: Keyword inputs of ``model``.
+        model (nn.Module): The model whose layers ``fn`` runs (evaluated in
+            eval mode, then put back).
+        fn (callable): What to count, e.g. ``model.extract_feat``.
+        *inputs (Tensor): Its inputs.
 
     Returns:
-        dict: ``macs`` (total), ``conv_macs``, ``linear_macs`` and ``params``.
+        dict: ``macs`` (total), ``conv_macs`` and ``linear_macs``.
     """
-    counts = {'conv_macs': 0, 'linear_macs': 0}
-
-    def conv_hook(module: nn.Conv2d, _, output: torch.Tensor) -> None:
-        kernel = module.weight[0].numel()  # in/groups * kh * kw
-        counts['conv_macs'] += output.numel() * kernel
-
-    def linear_hook(module: nn.Linear, _, output: torch.Tensor) -> None:
-        counts['linear_macs'] += output.numel() * module.in_features
-
-    handles = []
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            handles.append(module.register_forward_hook(conv_hook))
-        elif isinstance(module, nn.Linear):
-            handles.append(module.register_forward_hook(linear_hook))
+    was_training = model.training
+    model.eval()
     try:
         with torch.no_grad():
-            (forward or model)(*inputs, **kwargs)
+            analyzer = FlopAnalyzer(_Call(model, fn), inputs)
+            analyzer.unsupported_ops_warnings(False)
+            analyzer.uncalled_modules_warnings(False)
+            by_op = analyzer.by_operator()
     finally:
-        for handle in handles:
-            handle.remove()
-    counts['macs'] = counts['conv_macs'] + counts['linear_macs']
-    counts['params'] = sum(p.numel() for p in model.parameters())
-    return counts
+        model.train(was_training)
+    conv = int(by_op.get('conv', 0))
+    linear = int(sum(by_op.get(op, 0) for op in MATMUL_OPS))
+    return dict(macs=conv + linear, conv_macs=conv, linear_macs=linear)

@@ -1,4 +1,4 @@
-"""DynamicWeightLoggerHook: message hub, JSON lines and the runner's log."""
+"""DynamicWeightLoggerHook: message hub, visualizer and the runner's log."""
 import json
 import math
 import os.path as osp
@@ -13,6 +13,7 @@ from mmengine.logging import MessageHub
 from mcfa_mm.engine.hooks import DynamicWeightLoggerHook
 from mcfa_mm.engine.hooks.dynamic_weight_hook import weight_entropy
 from mcfa_mm.testing import random_face_samples, tiny_mcfa_config
+from mcfa_mm.utils.training_logs import load_scalars, weight_series
 
 NAMES = ('Smiling', 'Male', 'Young', 'Eyeglasses')
 
@@ -58,11 +59,11 @@ def test_weight_entropy():
     assert weight_entropy(torch.zeros(3)) == 0.0
 
 
-def test_hook_writes_message_hub_and_jsonl(tmp_path):
+def test_hook_writes_the_message_hub_only(tmp_path):
     hook = DynamicWeightLoggerHook(interval=2)
     runner = _fake_runner(tmp_path, _WeightedModel(_weights()), iteration=0)
     hook.after_train_iter(runner, batch_idx=0)  # iteration 1: not logged
-    assert not osp.exists(osp.join(tmp_path, 'dynamic_weights.jsonl'))
+    assert not any('dyn_weight' in k for k in runner.message_hub.log_scalars)
 
     runner.iter = 1  # iteration 2
     hook.after_train_iter(runner, batch_idx=1)
@@ -74,19 +75,8 @@ def test_hook_writes_message_hub_and_jsonl(tmp_path):
     assert scalars['train/dyn_weight/s/entropy'].current() == pytest.approx(
         math.log(4), rel=1e-5)
     assert scalars['train/dyn_weight/l/entropy'].current() < math.log(4)
-
-    with open(osp.join(tmp_path, 'dynamic_weights.jsonl')) as file:
-        records = [json.loads(line) for line in file]
-    assert [r['stage'] for r in records] == ['s', 'l']
-    assert all(r['iter'] == 2 for r in records)
-    assert records[1]['weights'] == pytest.approx([0.7, 0.1, 0.1, 0.1])
-    assert records[1]['attribute_names'] == list(NAMES)
-
-    # the next logging step appends
-    runner.iter = 3
-    hook.after_train_iter(runner, batch_idx=3)
-    with open(osp.join(tmp_path, 'dynamic_weights.jsonl')) as file:
-        assert len(file.readlines()) == 4
+    # MMEngine's scalars are the one copy: no file of the hook's own
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_hook_stage_filter_visualizer_and_wrapper(tmp_path):
@@ -116,10 +106,10 @@ def test_hook_names_fallback_and_models_without_weights(tmp_path):
     hook.after_train_iter(runner, batch_idx=0)  # warns, logs nothing
     assert not any('dyn_weight' in k for k in runner.message_hub.log_scalars)
 
-    # nothing trained yet: empty dict, nothing written
+    # nothing trained yet: empty dict, nothing logged
     empty = _fake_runner(tmp_path / 'y', _WeightedModel({}), 0)
     hook.after_train_iter(empty, batch_idx=0)
-    assert not osp.exists(osp.join(tmp_path / 'y', 'dynamic_weights.jsonl'))
+    assert not any('dyn_weight' in k for k in empty.message_hub.log_scalars)
 
     with pytest.raises(ValueError):
         DynamicWeightLoggerHook(interval=0)
@@ -187,8 +177,11 @@ def test_weights_reach_the_runner_json_log(tmp_path):
             assert 0 <= record[f'dyn_weight/{stage}/entropy'] <= math.log(
                 4) + 1e-5
 
-    with open(osp.join(tmp_path, 'dynamic_weights.jsonl')) as file:
-        lines = [json.loads(line) for line in file]
-    assert [(r['iter'], r['stage']) for r in lines] == [(2, 's'), (2, 'm'),
-                                                        (2, 'l'), (4, 's'),
-                                                        (4, 'm'), (4, 'l')]
+    # what plot_logs.py reads back: every stage, names in order
+    series = weight_series(load_scalars(str(tmp_path)))
+    assert sorted(series) == ['l', 'm', 's']
+    assert series['l']['steps'] == [2, 4]
+    assert series['l']['names'] == list(NAMES)
+    assert series['l']['weights'][-1] == pytest.approx(
+        [logged[-1][f'dyn_weight/l/{name}'] for name in NAMES])
+    assert not osp.exists(osp.join(tmp_path, 'dynamic_weights.jsonl'))

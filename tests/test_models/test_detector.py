@@ -1,3 +1,6 @@
+import copy
+
+import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 
@@ -59,3 +62,23 @@ def test_tiny_model_loss_goes_down():
         first = total if first is None else first
         last = total
     assert last < 0.7 * first
+
+
+def test_head_takes_the_neck_widths():
+    """The detector passes the neck's out_channels to the head; a config
+    that still states them must agree."""
+    cfg = tiny_mcfa_config(fc_channels=24)
+    model = MODELS.build(copy.deepcopy(cfg))
+    s_channels = model.neck.in_channels[0]
+    first = [b.shared_layers[0] for b in model.head.branches]
+    widths = [first[0].in_channels, first[1].in_features,
+              first[2].in_features]
+    assert widths == [s_channels, s_channels + 24, s_channels + 48]
+    no_cascade = copy.deepcopy(cfg)
+    no_cascade['neck']['use_cascade'] = False
+    model = MODELS.build(no_cascade)
+    assert model.head.branches[2].shared_layers[0].in_features == 24
+    stated = copy.deepcopy(cfg)
+    stated['head']['in_channels'] = (s_channels, 24, 48)
+    with pytest.raises(ValueError, match='head.in_channels'):
+        MODELS.build(stated)

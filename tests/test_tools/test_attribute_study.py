@@ -76,7 +76,11 @@ def test_main_trains_and_tests_every_arm(study, data_env, tmp_path):
         # the CPU config puts each attribute on par with the other tasks
         assert arm['seed0']['loss_attr']['scale_by_num_attributes'] is True
     floor = results['majority_floor']['celeba']
-    assert floor['balanced_accuracy'] == 50.0
+    assert floor['num_images'] == 2  # the arms' test images
+    celeba = results['arms']['mcfa_fac']['seed0']['metrics']['celeba']
+    assert set(floor['per_attribute']) == {
+        key[len('attr/acc/'):] for key in celeba if key.startswith('attr/acc/')
+    }
 
 
 def _run(arm: str, seed: int, celeba: float, iters: int = 300) -> dict:
@@ -144,13 +148,15 @@ def test_plot_study_draws_the_chosen_arms(load_tool, tmp_path):
     arms = {}
     for arm, moving in (('mcfa', True), ('equal', False), ('paper', True)):
         work_dir = tmp_path / arm
-        work_dir.mkdir()
-        with open(work_dir / 'dynamic_weights.jsonl', 'w') as f:
+        (work_dir / 'run' / 'vis_data').mkdir(parents=True)
+        with open(work_dir / 'run' / 'vis_data' / 'scalars.json', 'w') as f:
             for it in (25, 50):
                 weights = [0.5, 0.3, 0.2] if moving and it == 50 else \
                     [1 / 3] * 3
-                f.write(json.dumps(dict(stage='l', iter=it, weights=weights,
-                                        attribute_names=names)) + '\n')
+                record = dict(step=it, loss=1.0)
+                record.update({f'dyn_weight/l/{n}': w
+                               for n, w in zip(names, weights)})
+                f.write(json.dumps(record) + '\n')
         acc = {f'attr/acc/{n}': 70.0 for n in names}
         arms[arm] = {'seed0': dict(work_dir=str(work_dir),
                                    metrics=dict(celeba=acc))}
@@ -170,3 +176,41 @@ def test_plot_study_draws_the_chosen_arms(load_tool, tmp_path):
     assert report['weight_arms'] == [] and len(report['files']) == 1
     with pytest.raises(ValueError, match='not in'):
         plot_study.main([str(results), '--arms', 'l_net_alone'])
+
+
+def _write_layout(root, partition_rows, attr_rows):
+    """A CelebA layout of attribute and partition files only, each in its
+    own row order."""
+    (root / 'Anno').mkdir(parents=True)
+    (root / 'Eval').mkdir()
+    (root / 'Eval' / 'list_eval_partition.txt').write_text(''.join(
+        f'{img} {part}\n' for img, part in partition_rows))
+    lines = [str(len(attr_rows)), 'A B'] + [
+        f'{img} {a:2d} {b:2d}' for img, (a, b) in attr_rows
+    ]
+    (root / 'Anno' / 'list_attr_celeba.txt').write_text('\n'.join(lines) +
+                                                        '\n')
+
+
+@pytest.mark.parametrize('max_eval, mean, balanced', [
+    (2, 100.0, 100.0),
+    (None, 200 / 3, 50.0),
+])
+def test_majority_floor_scores_the_arms_test_images(study, tmp_path, max_eval,
+                                                    mean, balanced):
+    """The floor scores the first ``max_eval`` test images in the dataset's
+    (partition file) order, not the attribute file's, and computes the
+    balanced accuracy: 100 where the scored images hold one value only."""
+    # majority train values: A present, B absent
+    train = [('t1.jpg', (1, -1)), ('t2.jpg', (1, -1)), ('t3.jpg', (-1, -1))]
+    test = [('x1.jpg', (1, -1)), ('x2.jpg', (1, -1)), ('x3.jpg', (-1, 1))]
+    _write_layout(tmp_path, [(img, 0) for img, _ in train] +
+                  [(img, 2) for img, _ in test],
+                  list(reversed(train + test)))
+    floor = study.majority_floor(
+        dict(type='CelebADataset', data_root=str(tmp_path), split='test',
+             test_mode=True, check_images=False), max_eval)
+    assert floor['num_images'] == (max_eval or 3)
+    assert floor['mean_accuracy'] == pytest.approx(mean)
+    assert floor['balanced_accuracy'] == pytest.approx(balanced)
+    assert floor['per_attribute']['A'] == pytest.approx(round(mean, 2))

@@ -6,6 +6,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -25,19 +26,27 @@ def _write_lines(path: str, records) -> None:
             file.write(json.dumps(record) + '\n')
 
 
-def _train_record(step: int) -> dict:
+def _weights(step: int) -> list:
+    """Weights that differ per step, so the test sees which were read."""
+    return [0.4 + step / 1000, 0.3, 0.2, 0.1 - step / 1000]
+
+
+def _train_record(step: int, weight_stages: str = 'l') -> dict:
     record = dict(lr=0.01, data_time=0.1, time=0.5, step=step, loss=3 / step)
     for stage in 'sml':
         for task in ('cls', 'bbox', 'landmark', 'attr'):
             record[f'{stage}_loss_{task}'] = 1 / step
         record[f'{stage}_face_acc'] = 90.0
-        record[f'dyn_weight/{stage}/entropy'] = math.log(4)
+        if stage in weight_stages:  # as DynamicWeightLoggerHook(stages=)
+            for name, weight in zip(NAMES, _weights(step)):
+                record[f'dyn_weight/{stage}/{name}'] = weight
+        record[f'dyn_weight/{stage}/entropy'] = math.log(4) - step / 1000
     return record
 
 
 def _fake_work_dir(root: str) -> str:
     work_dir = osp.join(root, 'work')
-    records = [_train_record(step) for step in (10, 20, 30)]
+    records = [_train_record(step, 'sml') for step in (10, 20, 30)]
     records.insert(
         2, {
             **{
@@ -56,18 +65,13 @@ def _fake_work_dir(root: str) -> str:
     _write_lines(
         osp.join(work_dir, '20240102_000000', 'vis_data', 'scalars.json'),
         records)
-    weights = []
-    # a run resumed from the checkpoint of iteration 10 re-logs 20
-    for step in (10, 20, 30, 20):
-        for stage in 'sml':
-            weights.append(
-                dict(
-                    iter=step,
-                    stage=stage,
-                    weights=[0.4, 0.3, 0.2, 0.1],
-                    entropy=1.28,
-                    attribute_names=NAMES))
-    _write_lines(osp.join(work_dir, 'dynamic_weights.jsonl'), weights)
+    # a run resumed from the checkpoint of iteration 10 re-logs 20 (and the
+    # last line is half written: the run was killed)
+    resumed = osp.join(work_dir, '20240102_100000', 'vis_data',
+                       'scalars.json')
+    _write_lines(resumed, [_train_record(20, 'sml')])
+    with open(resumed, 'a') as file:
+        file.write('{"step": 30, "lo')
     return work_dir
 
 
@@ -78,32 +82,56 @@ def _assert_pngs(paths):
             assert file.read(8) == b'\x89PNG\r\n\x1a\n'
 
 
-def test_plots_all_three_kinds(tmp_path, plot_logs):
+def test_plots_what_the_log_holds(tmp_path, plot_logs):
     work_dir = _fake_work_dir(str(tmp_path))
     summary = plot_logs.plot_work_dir(work_dir)
     names = sorted(osp.basename(p) for p in summary['files'])
-    assert names == [
-        'attribute_accuracy.png', 'dynamic_weights_l.png', 'loss_curves.png'
-    ]
+    assert names == ['attribute_accuracy.png', 'dynamic_weights_l.png']
     assert all(
         osp.dirname(p) == osp.join(work_dir, 'plots')
         for p in summary['files'])
     _assert_pngs(summary['files'])
-    assert summary['skipped'] == {}
+    assert set(summary['skipped']) == {'grad_shares'}
+    # the plotted series are the log's: the resumed run replaced step 20
+    # and 30, the older run's 30 is gone, the half line is skipped
+    weights = summary['plotted']['dynamic_weights_l']
+    assert weights['steps'] == [10, 20]
+    assert weights['names'] == NAMES
+    np.testing.assert_allclose(weights['weights'],
+                               [_weights(10), _weights(20)])
+    assert weights['entropy'].tolist() == pytest.approx(
+        [math.log(4) - 0.01, math.log(4) - 0.02])
+    assert summary['plotted']['attribute_accuracy'] == {
+        n: 80 + i for i, n in enumerate(NAMES)}
 
     summary = plot_logs.plot_work_dir(
         work_dir, out_dir=str(tmp_path / 'all'), stage='all')
     assert sum('dynamic_weights_' in p for p in summary['files']) == 3
 
 
+def test_stages_that_log_entropy_only_are_not_plotted(tmp_path, plot_logs):
+    work_dir = str(tmp_path / 'work')
+    _write_lines(osp.join(work_dir, '20240101_000000', 'vis_data',
+                          'scalars.json'),
+                 [_train_record(step, 'l') for step in (10, 20)])
+    summary = plot_logs.plot_work_dir(work_dir, stage='all')
+    assert [osp.basename(p) for p in summary['files']
+            if 'dynamic' in p] == ['dynamic_weights_l.png']
+
+
+def test_a_broken_line_inside_the_log_is_an_error(tmp_path, plot_logs):
+    path = str(tmp_path / 'scalars.json')
+    with open(path, 'w') as file:
+        file.write('{"step": 1, "loss": 1}\nnot json\n{"step": 2}\n')
+    with pytest.raises(ValueError, match='scalars.json:2'):
+        plot_logs.read_json_records(path)
+
+
 def test_readers(tmp_path, plot_logs):
     work_dir = _fake_work_dir(str(tmp_path))
-    runs = plot_logs.load_scalars(work_dir)
-    assert [len(run) for run in runs] == [4, 4]
-    train, evaluation = plot_logs.split_records(runs[-1])
-    assert [r['step'] for r in train] == [10, 20, 30]
-    assert len(evaluation) == 1
-    assert len(plot_logs.load_scalars(work_dir, latest_run=True)) == 1
+    assert [r['step'] for r in plot_logs.load_scalars(work_dir)] == [10, 20]
+    assert [r['step'] for r in plot_logs.load_scalars(
+        work_dir, latest_run=True)] == [20]
 
     accuracies, source = plot_logs.find_accuracies(work_dir, 'attr')
     assert accuracies == {n: 80 + i for i, n in enumerate(NAMES)}
@@ -118,18 +146,15 @@ def test_readers(tmp_path, plot_logs):
     assert accuracies == {'Smiling': 99.0}
     assert source.endswith('20240103_000000.json')
 
-    records = plot_logs.load_dynamic_weights(
-        osp.join(work_dir, 'dynamic_weights.jsonl'), 'l')
-    assert [r['iter'] for r in records['l']] == [10, 20]
 
-
-def test_join_steps(plot_logs):
+def test_join_steps():
+    from mcfa_mm.utils.training_logs import join_steps
 
     def steps(*runs):
         records = [
             dict(step=s, run=i) for i, run in enumerate(runs) for s in run
         ]
-        return [(r['step'], r['run']) for r in plot_logs.join_steps(records)]
+        return [(r['step'], r['run']) for r in join_steps(records)]
 
     # resumed at 30: continues
     assert steps([10, 20], [30, 40]) == [(10, 0), (20, 0), (30, 1), (40, 1)]
@@ -143,7 +168,7 @@ def test_empty_work_dir_writes_nothing(tmp_path, plot_logs):
     summary = plot_logs.plot_work_dir(str(tmp_path))
     assert summary['files'] == []
     assert set(summary['skipped']) == {
-        'loss_curves', 'dynamic_weights', 'attribute_accuracy'
+        'grad_shares', 'dynamic_weights', 'attribute_accuracy'
     }
 
 
@@ -156,5 +181,21 @@ def test_command_line_prints_json(tmp_path):
         text=True,
         check=True)
     summary = json.loads(result.stdout)
-    assert len(summary['files']) == 3
+    assert len(summary['files']) == 2
     _assert_pngs(summary['files'])
+
+
+def test_grad_shares_are_read_from_the_log_and_plotted(plot_logs, tmp_path):
+    records = []
+    for step, landmark in ((10, 0.2), (20, 0.4), (30, 0.5)):
+        record = _train_record(step)
+        record['grad_share/landmark'] = landmark
+        record['grad_share/attr'] = 1 - landmark
+        records.append(record)
+    series = plot_logs.grad_share_series(records)
+    assert series['landmark'] == ([10, 20, 30], [0.2, 0.4, 0.5])
+    assert series['attr'][1] == pytest.approx([0.8, 0.6, 0.5])
+    out_file = str(tmp_path / 'shares.png')
+    assert plot_logs.plot_grad_shares(records, out_file)
+    assert osp.getsize(out_file) > 1000
+    assert not plot_logs.plot_grad_shares([_train_record(10)], out_file)

@@ -26,8 +26,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 
 import mcfa_mm  # noqa: F401  (registers the components)
-from mcfa_mm.datasets.annotation_files import (parse_attr_file,
-                                               parse_partition_file)
+from mcfa_mm.evaluation import AttributeAccuracy
 from mmdet.registry import DATASETS
 
 #: Config overrides of each arm (merged into ``cfg.model``).
@@ -71,11 +70,6 @@ def arm_config(base: Config, arm: str, args, seed: int) -> Config:
     """The base config with the arm's overrides and the shared budget."""
     cfg = copy.deepcopy(base)
     cfg.merge_from_dict(dict(model=ARMS[arm]))
-    neck = cfg.model.neck
-    if not neck.get('use_cascade', True):
-        # without the cascade, M's and L's shared features are their fc only
-        cfg.model.head.in_channels = (neck.in_channels[0], neck.fc_channels,
-                                      neck.fc_channels)
     cfg.work_dir = osp.join(args.work_dir, f'{arm}_seed{seed}')
     cfg.randomness = dict(seed=seed)
     cfg.train_dataloader.batch_size = args.batch_size
@@ -135,19 +129,60 @@ def evaluate(model, dataset_cfg: dict, evaluator_cfgs: List[dict],
     return evaluator.evaluate(len(dataset))
 
 
-def majority_floor(root: str, attr_file: str, max_eval=None) -> dict:
-    """Accuracy of predicting each attribute's majority train value, on the
-    same test images as the arms (the first ``max_eval`` of the split)."""
-    names, attrs = parse_attr_file(osp.join(root, attr_file))
-    parts = parse_partition_file(
-        osp.join(root, 'Eval', 'list_eval_partition.txt'))
-    train = np.stack([v for k, v in attrs.items() if parts[k] == 0])
-    test = np.stack([v for k, v in attrs.items() if parts[k] == 2])
-    test = test[:max_eval] if max_eval else test
-    majority = np.where((train == 1).mean(0) >= 0.5, 1, -1)
-    per_attr = (test == majority).mean(0) * 100
-    return dict(mean_accuracy=float(per_attr.mean()), balanced_accuracy=50.0,
-                per_attribute=dict(zip(names, per_attr.round(2).tolist())))
+def _attribute_rows(dataset_cfg: dict, max_eval=None) -> tuple:
+    """(dataset metainfo, (N, d) labels 1 / 0 / -1) of a split's images, in
+    the dataset's own order (the first ``max_eval`` when given)."""
+    dataset_cfg = dict(dataset_cfg, pipeline=[])
+    if max_eval:
+        dataset_cfg['indices'] = max_eval
+    dataset = DATASETS.build(dataset_cfg)
+    rows = [
+        dataset.get_data_info(i)['instances'][0]['attributes']
+        for i in range(len(dataset))
+    ]
+    return dataset.metainfo, np.array(rows, dtype=np.int64)
+
+
+def majority_floor(test_cfg: dict, max_eval=None) -> dict:
+    """Scores of predicting each attribute's majority train value.
+
+    Scored on the same test images as the arms (the dataset of
+    :func:`test_sets`, cut to its first ``max_eval``) by the arms' own
+    :class:`AttributeAccuracy`, so the balanced accuracy is computed, not
+    assumed: 50 % only where the test images hold both values of every
+    attribute.
+
+    Args:
+        test_cfg (dict): Config of the test dataset (``split='test'``); its
+            ``split='train'`` twin gives the majority values.
+        max_eval (int, optional): Evaluate on the first N test images.
+
+    Returns:
+        dict: ``mean_accuracy``, ``balanced_accuracy`` (%),
+        ``per_attribute`` accuracies and ``num_images``.
+    """
+    _, train = _attribute_rows(dict(test_cfg, split='train', test_mode=False))
+    metainfo, test = _attribute_rows(test_cfg, max_eval)
+    known = train >= 0
+    positive_rate = (train == 1).sum(0) / np.maximum(known.sum(0), 1)
+    majority = (positive_rate >= 0.5).astype(np.float32)
+    metric = AttributeAccuracy()
+    metric.dataset_meta = metainfo
+    metric.process({}, [
+        dict(gt_instances=dict(attributes=row[None]),
+             pred_instances=dict(attribute_scores=majority[None]))
+        for row in test
+    ])
+    scores = metric.compute_metrics(metric.results)
+    names = metainfo['attribute_names']
+    return dict(
+        mean_accuracy=scores['mean_accuracy'],
+        balanced_accuracy=scores['balanced_accuracy'],
+        per_attribute={
+            name: round(scores[f'acc/{name}'], 2)
+            for name in names
+        },
+        num_images=len(test))
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
@@ -157,11 +192,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     results = dict(config=args.config, cfg_options=args.cfg_options,
                    iters=args.iters, max_eval=args.max_eval,
                    batch_size=args.batch_size, seeds=args.seeds, arms={})
-    results['majority_floor'] = dict(
-        celeba=majority_floor(base.celeba_root, 'Anno/list_attr_celeba.txt',
-                              args.max_eval),
-        lfwa=majority_floor(base.lfwa_root, 'Anno/list_attr_lfwa.txt',
-                            args.max_eval))
+    tests = test_sets(base)
+    results['majority_floor'] = {
+        name: majority_floor(tests[name][0], args.max_eval)
+        for name in ('celeba', 'lfwa')
+    }
     for arm in args.arms:
         for seed in args.seeds:
             cfg = arm_config(base, arm, args, seed)

@@ -1,5 +1,8 @@
 """Parameters and MACs per face of an MCFA config, per sub-network (JSON).
 
+MACs are counted by mmengine's FlopAnalyzer (see
+:mod:`mcfa_mm.utils.complexity`).
+
 Example:
     python tools/analysis_tools/model_complexity.py \
         configs/mcfa/mcfa_vgg16_8xb32-30e_celeba-multisource.py
@@ -32,11 +35,11 @@ def main() -> None:
     report = dict(config=args.config, input_size=size)
     for num_stages, name in ((1, 'S'), (2, 'S+M'), (3, 'S+M+L')):
         counts = count_macs(
-            model, face, num_stages, forward=model.extract_feat)
+            model, lambda x, n=num_stages: model.extract_feat(x, n), face)
         report[f'{name}_backbone_neck_gmacs'] = round(counts['macs'] / 1e9, 3)
-    total = count_macs(model, face, mode='tensor')
+    total = count_macs(model, model._forward, face)
     report.update(
-        params_m=round(total['params'] / 1e6, 2),
+        params_m=round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
         gmacs_per_face=round(total['macs'] / 1e9, 3),
         conv_gmacs=round(total['conv_macs'] / 1e9, 3),
         linear_gmacs=round(total['linear_macs'] / 1e9, 3))

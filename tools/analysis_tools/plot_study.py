@@ -17,6 +17,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mcfa_mm.utils.training_logs import load_scalars, weight_series  # noqa
+
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,31 +63,17 @@ def plot_attribute_bars(results: dict, split: str, path: str) -> None:
     plt.close(fig)
 
 
-def read_weights(work_dir: str, stage: str) -> tuple:
-    """Iterations, names and (T, d) weights from dynamic_weights.jsonl."""
-    iters: List[int] = []
-    rows: List[List[float]] = []
-    names: List[str] = []
-    with open(osp.join(work_dir, 'dynamic_weights.jsonl')) as f:
-        for line in f:
-            record = json.loads(line)
-            if record['stage'] == stage:
-                iters.append(record['iter'])
-                rows.append(record['weights'])
-                names = record.get('attribute_names') or names
-    return iters, names, np.array(rows)
-
-
 def plot_weights(results: dict, stage: str, path: str) -> List[str]:
     """One panel per arm whose weights move: each attribute's weight."""
     panels = []
     for arm, seeds in results['arms'].items():
-        work_dir = seeds['seed0']['work_dir']
-        if not osp.isfile(osp.join(work_dir, 'dynamic_weights.jsonl')):
+        series = weight_series(load_scalars(seeds['seed0']['work_dir']))
+        if stage not in series:
             continue
-        iters, names, weights = read_weights(work_dir, stage)
+        weights = series[stage]['weights']
         if np.ptp(weights) > 1e-6:  # fixed equal weights: nothing to plot
-            panels.append((arm, iters, names, weights))
+            panels.append((arm, series[stage]['steps'],
+                           series[stage]['names'], weights))
     if not panels:
         return []
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4),

@@ -24,7 +24,7 @@ model = dict(
         dropout=0.0),
     head=dict(
         type='MCFAHead',
-        in_channels=(256, 1280, 2304),
+        # in_channels: the neck's out_channels, passed by the detector
         hidden_channels=(256, 512, 512),
         num_attributes=40,
         tasks=('face_cls', 'bbox', 'landmark', 'attribute'),

@@ -1,10 +1,7 @@
 """Log MCFA's dynamic attribute weights (paper, Eqs. 6, 7) during training."""
-import json
 import logging
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -29,10 +26,9 @@ class DynamicWeightLoggerHook(Hook):
       ``LoggerHook`` writes them to the text log, ``vis_data/scalars.json``
       and every visualizer backend (e.g. TensorBoard);
     - optionally writes the same scalars straight to the visualizer at the
-      current step (useful when ``interval`` differs from the logger's);
-    - appends one JSON line per stage to ``{work_dir}/{filename}``:
-      ``{"iter", "stage", "weights", "entropy", "attribute_names"}``, the
-      full vectors that ``tools/analysis_tools/plot_logs.py`` plots over time.
+      current step (useful when ``interval`` differs from the logger's).
+
+    ``tools/analysis_tools/plot_logs.py`` plots them from ``scalars.json``.
 
     The hook runs at ``NORMAL`` priority, i.e. before the ``LoggerHook``
     (``BELOW_NORMAL``) of the same iteration, so aligned intervals log fresh
@@ -42,12 +38,11 @@ class DynamicWeightLoggerHook(Hook):
         interval (int): Log every ``interval`` training iterations.
         stages (Sequence[str], optional): Stages whose per-attribute weights
             go to the message hub; all by default. Entropies of every stage
-            and the JSON lines are always written. Restricting this keeps
-            the text log short (40 attributes x 3 stages per line).
+            are always logged. Restricting this keeps the text log short
+            (40 attributes x 3 stages per line).
         add_to_visualizer (bool): Also call ``runner.visualizer.add_scalars``
             with the hook's own step. Off by default because the
             ``LoggerHook`` already forwards the message-hub scalars.
-        filename (str): Name of the JSON-lines file in ``work_dir``.
     """
 
     priority = 'NORMAL'
@@ -55,14 +50,12 @@ class DynamicWeightLoggerHook(Hook):
     def __init__(self,
                  interval: int = 50,
                  stages: Optional[Sequence[str]] = None,
-                 add_to_visualizer: bool = False,
-                 filename: str = 'dynamic_weights.jsonl') -> None:
+                 add_to_visualizer: bool = False) -> None:
         if interval <= 0:
             raise ValueError(f'interval must be > 0, got {interval}')
         self.interval = interval
         self.stages = None if stages is None else tuple(stages)
         self.add_to_visualizer = add_to_visualizer
-        self.filename = filename
         self._warned = False
 
     def after_train_iter(self,
@@ -85,7 +78,6 @@ class DynamicWeightLoggerHook(Hook):
             return
         step = runner.iter + 1
         scalars = {}
-        records = []
         for stage, vector in weights.items():
             values = vector.detach().float().cpu().tolist()
             names = attribute_names(runner, len(values))
@@ -96,20 +88,11 @@ class DynamicWeightLoggerHook(Hook):
                     f'dyn_weight/{stage}/{name}': value
                     for name, value in zip(names, values)
                 })
-            records.append(
-                dict(
-                    iter=step,
-                    stage=stage,
-                    weights=values,
-                    entropy=entropy,
-                    attribute_names=list(names)))
 
         for key, value in scalars.items():
             runner.message_hub.update_scalar(f'train/{key}', value)
         if self.add_to_visualizer:
             runner.visualizer.add_scalars(scalars, step=step)
-        if is_main_process():
-            self._append_records(runner.work_dir, records)
 
     def _read_weights(self, runner) -> Dict[str, Tensor]:
         """The model's ``dynamic_weights()``, DDP wrappers removed."""
@@ -126,12 +109,6 @@ class DynamicWeightLoggerHook(Hook):
                 self._warned = True
             return {}
         return model.dynamic_weights()
-
-    def _append_records(self, work_dir: str, records: List[dict]) -> None:
-        # Append, so that a resumed run continues the same file.
-        with open(osp.join(work_dir, self.filename), 'a') as file:
-            for record in records:
-                file.write(json.dumps(record) + '\n')
 
 
 def weight_entropy(weights: Tensor) -> float:

@@ -35,7 +35,8 @@ class MCFA(BaseDetector):
     Args:
         backbone (dict): Backbone config.
         neck (dict): Neck config.
-        head (dict): Head config.
+        head (dict): Head config; its ``in_channels`` come from the neck's
+            ``out_channels`` (a config may still state them if they agree).
         train_cfg (dict, optional): Unused; kept for mmdet compatibility.
         test_cfg (dict, optional): ``mode`` plus the cascade's settings;
             ``channels_last=True`` runs prediction with NHWC weights (faster
@@ -57,7 +58,7 @@ class MCFA(BaseDetector):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
-        self.head = MODELS.build(head)
+        self.head = MODELS.build(with_neck_channels(head, self.neck))
         self.train_cfg = train_cfg
         self.test_cfg = dict(mode='crop')
         self.test_cfg.update(test_cfg or {})
@@ -156,6 +157,30 @@ class MCFA(BaseDetector):
             for name, loss in zip(self.head.stage_names, self.head.attr_losses)
             if loss.last_weights.numel()
         }
+
+
+def with_neck_channels(head: ConfigType, neck) -> dict:
+    """The head config with ``in_channels`` set to the neck's widths.
+
+    Args:
+        head (dict): The head config.
+        neck (nn.Module): The built neck, with ``out_channels``.
+
+    Returns:
+        dict: A copy of ``head`` with ``in_channels``.
+
+    Raises:
+        ValueError: If the config states other ``in_channels``.
+    """
+    head = dict(head)
+    widths = tuple(neck.out_channels)
+    given = head.get('in_channels')
+    if given is not None and tuple(given) != widths:
+        raise ValueError(f'head.in_channels={tuple(given)} but the neck '
+                         f'gives {widths}: leave head.in_channels out, the '
+                         'detector takes the neck\'s out_channels')
+    head['in_channels'] = widths
+    return head
 
 
 def to_original_image(instances: InstanceData,
