@@ -2,6 +2,7 @@
 import argparse
 import os
 import os.path as osp
+from typing import List, Optional
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
@@ -15,8 +16,12 @@ import mcfa_mm  # noqa: F401  (registers the MCFA components)
 from mcfa_mm.utils.distributed import setup_cpu_distributed
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Command-line arguments, the same as MMDetection's.
+
+    Args:
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
+            None.
 
     Returns:
         argparse.Namespace: The parsed arguments.
@@ -63,19 +68,25 @@ def parse_args() -> argparse.Namespace:
         'tta_pipeline')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main() -> None:
-    """Build the runner from the config and the arguments, then test."""
-    args = parse_args()
+def build_config(args: argparse.Namespace) -> Config:
+    """The config file with the command line applied, as MMDetection does.
 
-    # Fewer dynamo recompilations when the config enables torch.compile.
-    setup_cache_size_limit_of_dynamo()
+    Args:
+        args (argparse.Namespace): The output of :func:`parse_args`.
 
+    Returns:
+        Config: The config to build the runner from.
+
+    Raises:
+        RuntimeError: ``--tta`` with a config that has no ``tta_model`` or
+            ``tta_pipeline``.
+    """
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -105,7 +116,22 @@ def main() -> None:
                     'and attribute scores of MCFA.')
         cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
 
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Build the runner from the config and the arguments, then test.
+
+    Args:
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
+            None.
+    """
+    args = parse_args(argv)
+
+    # Fewer dynamo recompilations when the config enables torch.compile.
+    setup_cache_size_limit_of_dynamo()
+
+    cfg = build_config(args)
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:

@@ -3,8 +3,10 @@ import argparse
 import logging
 import os
 import os.path as osp
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
+from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -15,8 +17,12 @@ import mcfa_mm  # noqa: F401  (registers the MCFA components)
 from mcfa_mm.utils.distributed import setup_cpu_distributed
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Command-line arguments, the same as MMDetection's.
+
+    Args:
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
+            None.
 
     Returns:
         argparse.Namespace: The parsed arguments.
@@ -57,19 +63,27 @@ def parse_args() -> argparse.Namespace:
         help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main() -> None:
-    """Build the runner from the config and the arguments, then train."""
-    args = parse_args()
+def build_config(args: argparse.Namespace) -> Config:
+    """The config file with the command line applied, as MMDetection does.
 
-    # Fewer dynamo recompilations when the config enables torch.compile.
-    setup_cache_size_limit_of_dynamo()
+    Args:
+        args (argparse.Namespace): The output of :func:`parse_args`.
 
+    Returns:
+        Config: The config to build the runner from.
+
+    Raises:
+        RuntimeError: ``--amp`` without an accelerator (MMEngine's
+            ``AmpOptimWrapper`` runs on CUDA, NPU, MLU or MUSA only) or with
+            an optimizer wrapper other than ``OptimWrapper``;
+            ``--auto-scale-lr`` with a config that has no ``auto_scale_lr``.
+    """
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -83,16 +97,21 @@ def main() -> None:
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
+        if get_device() == 'cpu':
+            raise RuntimeError(
+                '--amp needs a GPU (or NPU / MLU / MUSA): MMEngine\'s '
+                'AmpOptimWrapper does not run on the CPU')
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',
                 level=logging.WARNING)
-        else:
-            assert optim_wrapper == 'OptimWrapper', (
+        elif optim_wrapper != 'OptimWrapper':
+            raise RuntimeError(
                 '`--amp` is only supported when the optimizer wrapper type is '
                 f'`OptimWrapper` but got {optim_wrapper}.')
+        else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
@@ -113,7 +132,22 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    return cfg
 
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Build the runner from the config and the arguments, then train.
+
+    Args:
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
+            None.
+    """
+    args = parse_args(argv)
+
+    # Fewer dynamo recompilations when the config enables torch.compile.
+    setup_cache_size_limit_of_dynamo()
+
+    cfg = build_config(args)
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:

@@ -264,13 +264,27 @@ def _finish(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
 
 def _split_sizes(n: int, ratios: Sequence[float]) -> List[int]:
     """Train / val / test sizes; val and test round up (tiny sets keep
-    one image each) as far as ``n`` allows, train takes the rest."""
+    one image each) as far as ``n`` allows, train takes the rest.
+
+    Raises:
+        ValueError: If a split with a positive ratio would be empty (e.g.
+            fewer than 3 images for three splits): a dataset built on that
+            split would have no images.
+    """
     total = float(sum(ratios))
     val, test = (int(math.ceil(n * r / total - 1e-9)) for r in ratios[1:])
-    # fewer than three images: test first, then val, never a negative train
     test = min(test, n)
     val = min(val, n - test)
-    return [n - val - test, val, test]
+    sizes = [n - val - test, val, test]
+    empty = [name for name, size, ratio in zip(('train', 'val', 'test'),
+                                                 sizes, ratios)
+             if ratio > 0 and size == 0]
+    if empty:
+        raise ValueError(
+            f'num_images={n} leaves the {"/".join(empty)} split(s) empty '
+            f'with split_ratios {tuple(ratios)}: generate at least one image '
+            'per split with a positive ratio (3 for the default ratios)')
+    return sizes
 
 
 def _write_lines(path: str, lines: List[str]) -> None:
@@ -309,9 +323,14 @@ def generate_demo_faces(out_dir: str,
         paths ``img_dir``, ``background_dir``, ``attr_file``, ``bbox_file``,
         ``landmark_file``, ``identity_file``, ``partition_file``,
         ``background_file``.
+
+    Raises:
+        ValueError: If ``num_images`` < 1, or too small to give every split
+            with a positive ratio at least one image.
     """
     if num_images < 1:
         raise ValueError(f'num_images must be >= 1, got {num_images}')
+    sizes = _split_sizes(num_images, split_ratios)  # fail before writing
     paths = dict(
         img_dir=osp.join(out_dir, 'Img', 'img_celeba'),
         background_dir=osp.join(out_dir, 'Img', 'backgrounds'),
@@ -324,7 +343,6 @@ def generate_demo_faces(out_dir: str,
     os.makedirs(paths['img_dir'], exist_ok=True)
     os.makedirs(paths['background_dir'], exist_ok=True)
 
-    sizes = _split_sizes(num_images, split_ratios)
     partition = np.repeat([0, 1, 2], sizes)[np.random.default_rng(
         [seed, 2]).permutation(num_images)]
     num_ids = max(1, num_images // 5)

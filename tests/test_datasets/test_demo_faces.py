@@ -105,9 +105,23 @@ def test_cli(tmp_path, monkeypatch, capsys):
         assert f.read() == ''
 
 
-@pytest.mark.parametrize('num_images', [1, 2, 3])
-def test_tiny_demo_sets(tmp_path, num_images):
-    info = generate_demo_faces(str(tmp_path), num_images=num_images)
-    sizes = info['split_sizes']
-    assert sum(sizes.values()) == num_images
-    assert min(sizes.values()) >= 0
+def test_smallest_demo_set_has_every_split(tmp_path):
+    info = generate_demo_faces(str(tmp_path), num_images=3)
+    assert info['split_sizes'] == dict(train=1, val=1, test=1)
+    with open(info['partition_file']) as f:
+        assert sorted(line.split()[1] for line in f) == ['0', '1', '2']
+
+
+@pytest.mark.parametrize('num_images', [1, 2])
+def test_too_few_images_for_the_splits(tmp_path, num_images):
+    """With 1 or 2 images a split would be empty: a clear error, nothing
+    written."""
+    with pytest.raises(ValueError, match=r'leaves the train.* split'):
+        generate_demo_faces(str(tmp_path / 'd'), num_images=num_images)
+    assert not osp.exists(tmp_path / 'd')
+
+
+def test_a_zero_ratio_split_may_be_empty(tmp_path):
+    info = generate_demo_faces(
+        str(tmp_path), num_images=2, split_ratios=(0.5, 0.0, 0.5))
+    assert info['split_sizes'] == dict(train=1, val=0, test=1)

@@ -37,7 +37,9 @@ def test_hand_computed():
         'face_cls/accuracy': 60.0,
         'face_cls/precision': 50.0,
         'face_cls/recall': 50.0,
-        'face_cls/num_samples': 5,
+        'face_cls/non_face_recall': 200 / 3,
+        'face_cls/num_faces': 2,
+        'face_cls/num_non_faces': 3,
     })
 
 
@@ -47,9 +49,37 @@ def test_threshold_and_defaults():
     metric.process({}, samples)
     metrics = metric.compute_metrics(metric.results)
     # Both are faces (the second by default: it has a gt face); neither
-    # reaches 0.8: no positive prediction, so precision is 0 by convention.
+    # reaches 0.8.
     assert metrics == pytest.approx(
-        dict(accuracy=0.0, precision=0.0, recall=0.0, num_samples=2))
+        dict(recall=0.0, num_faces=2, num_non_faces=0))
+
+
+def test_faces_only_split_reports_recall_only():
+    """Without non-faces, "accuracy" would be the face recall and precision
+    100 % whatever the model does: only the recall is reported."""
+    samples = [make_sample(1, 0.9), make_sample(1, 0.8), make_sample(1, 0.2)]
+    metric = FaceClassificationAccuracy()
+    metric.process({}, samples)
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics == pytest.approx(
+        dict(recall=200 / 3, num_faces=3, num_non_faces=0))
+
+
+def test_non_faces_only_split_reports_non_face_recall_only():
+    samples = [make_sample(0, 0.9), make_sample(0, 0.1)]
+    metric = FaceClassificationAccuracy()
+    metric.process({}, samples)
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics == pytest.approx(
+        dict(non_face_recall=50.0, num_faces=0, num_non_faces=2))
+
+
+def test_no_positive_prediction_has_zero_precision():
+    samples = [make_sample(1, 0.1), make_sample(0, 0.2)]
+    metric = FaceClassificationAccuracy()
+    metric.process({}, samples)
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics['precision'] == 0 and metrics['accuracy'] == 50.0
 
 
 def test_bad_threshold():

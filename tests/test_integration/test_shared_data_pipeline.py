@@ -152,9 +152,12 @@ def test_lfwa_test_reports_every_task(trained_and_resumed, data_env, tmp_path):
     assert len(metrics_files) == 1, metrics_files
     with open(metrics_files[0]) as file:
         metrics = json.load(file)
-    for key in ('attr/mean_accuracy', 'landmark/nme', 'face_cls/accuracy'):
+    for key in ('attr/mean_accuracy', 'landmark/nme', 'face_cls/recall'):
         assert key in metrics, sorted(metrics)
         assert metrics[key] == metrics[key], key  # not NaN
+    # LFWA's test split has faces only: no face / non-face accuracy
+    assert 'face_cls/accuracy' not in metrics
+    assert metrics['face_cls/num_non_faces'] == 0
     assert 0 <= metrics['attr/mean_accuracy'] <= 100
     assert metrics['landmark/nme'] > 0
     # every sliced face was predicted with 5 landmarks and 40 attributes

@@ -7,11 +7,14 @@ import copy
 
 import numpy as np
 
-#: A frontal synthetic face in a 200 x 240 (h x w) image. Keypoints sit at
-#: pixel centres (x + 0.5) so a coloured pixel marks each one exactly.
+#: A frontal synthetic face in a 200 x 240 (h x w) image. The data info
+#: holds integer pixel indices, as the CelebA landmark files do; a coloured
+#: pixel marks each one.
 FACE_BOX = [80., 60., 160., 150.]
-FACE_KEYPOINTS = [[100.5, 90.5], [140.5, 90.5], [120.5, 112.5], [104.5, 130.5],
-                  [136.5, 130.5]]
+FILE_KEYPOINTS = [[100, 90], [140, 90], [120, 112], [104, 130], [136, 130]]
+#: The same landmarks after ``LoadFaceAnnotations``: the pixels' centres in
+#: continuous coordinates (x + 0.5).
+FACE_KEYPOINTS = [[x + .5, y + .5] for x, y in FILE_KEYPOINTS]
 #: One distinct colour per landmark; none is a mix of two others' channels.
 KEYPOINT_COLOURS = np.array(
     [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255]],
@@ -28,7 +31,7 @@ def draw_keypoints(img: np.ndarray, keypoints, radius: int = 4) -> None:
 
 
 def make_info(bbox=FACE_BOX,
-              keypoints=FACE_KEYPOINTS,
+              keypoints=FILE_KEYPOINTS,
               attributes=(1, 0, -1),
               ignore_flag=0) -> dict:
     """One instance as the datasets emit it."""

@@ -146,6 +146,22 @@ def test_image_without_faces_gives_negatives():
         assert x0 >= 0 and y0 >= 0 and x1 <= 240 and y1 <= 200
 
 
+@pytest.mark.parametrize('faces, img_hw', [
+    # a 20 x 2 box: no square reaches IoU 0.4 with it, and every 12 px
+    # square of the 20 x 20 image touches it (no MCFA non-face)
+    ([make_info(bbox=[0., 9., 20., 11.], keypoints=None)], (20, 20)),
+    # no face, and too small for a 12 px non-face
+    ([], (10, 10)),
+])
+def test_image_without_any_sample_is_dropped(faces, img_hw):
+    """Nothing minable: None (mmengine's dataset then draws another image),
+    not the whole image under a label it does not have."""
+    np.random.seed(0)
+    mine = MineFaceSample(iou_ranges=MCFA_IOU_RANGES, max_trials=5)
+    for _ in range(3):
+        assert mine(loaded_results(faces, img_hw=img_hw, draw=False)) is None
+
+
 def test_mine_rejects_bad_config():
     with pytest.raises(ValueError):
         MineFaceSample(sample_ratios=dict(faces=1))

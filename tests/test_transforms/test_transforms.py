@@ -54,6 +54,31 @@ def test_flip_lands_on_flipped_face_with_eyes_swapped():
         centroids[[1, 0, 2, 4, 3]], keypoints, atol=1e-3)
 
 
+@pytest.mark.parametrize('scale_factor', [1.0, 2.0, 0.5])
+def test_integer_landmarks_stay_on_their_pixel(scale_factor):
+    """CelebA's integer landmarks are pixel indices: loaded, resized and
+    flipped, each still sits on the centre of the pixel(s) that marked it.
+    (A flip of ``w - x`` without the loader's half pixel would be half a
+    pixel off, and one pixel off against ``w - 1 - x``.)"""
+    width = 61  # odd: the mirror axis falls inside a pixel
+    points = [[10, 10], [41, 12], [25, 25], [15, 38], [46, 40]]
+    info = make_info(bbox=[5., 5., 55., 47.], keypoints=points)
+    loaded = loaded_results([info], img_hw=(50, width))
+    np.testing.assert_array_equal(loaded['gt_keypoints'][0],
+                                  np.array(points) + 0.5)
+    resized = FaceResize(
+        scale_factor=scale_factor, interpolation='nearest')(loaded)
+    out = FaceRandomFlip(prob=1.0)(resized)
+    keypoints = out['gt_keypoints'][0]
+    scale_x, new_width = out['scale_factor'][0], out['img'].shape[1]
+    np.testing.assert_allclose(keypoints[:, 0], [
+        new_width - (points[i][0] + .5) * scale_x for i in (1, 0, 2, 4, 3)
+    ], rtol=1e-6)
+    if scale_factor >= 1:  # (a 2x shrink blurs the marks unevenly)
+        centroids = colour_centroids(out['img'])[[1, 0, 2, 4, 3]]
+        np.testing.assert_allclose(centroids, keypoints, atol=1e-3)
+
+
 def test_flip_swaps_visibility_and_twice_is_identity():
     results = loaded_results()
     results['gt_keypoints_visible'][0] = [1, 0, 1, 1, 1]

@@ -132,7 +132,8 @@ class MineFaceSample(BaseTransform):
     type is impossible (the face covers the image, so no negative exists;
     a box too elongated for a square positive), the next type is tried in
     the order positive, part, negative; an image with no face can only
-    give negatives.
+    give negatives. An image that gives no type at all returns None, so
+    that mmengine's dataset draws another image.
 
     Images whose face box is unknown (``gt_box_known`` all False, e.g.
     CelebA crops) are passed through unchanged as positives when
@@ -326,13 +327,14 @@ class MineFaceSample(BaseTransform):
         return [mining_type] + [t for t in MINING_TYPES if t != mining_type]
 
     def _mine(self, mining_type: str, img_shape: Tuple[int, int],
-              faces: np.ndarray) -> Tuple[str, np.ndarray, int]:
+              faces: np.ndarray) -> Optional[Tuple[str, np.ndarray, int]]:
         """Find a crop: random draws, then a deterministic crop, for the
         drawn type and then along the fallback order.
 
         Returns:
-            tuple: the type obtained, the crop box and the index of the face
-            it is labelled by (-1 for negatives).
+            tuple, optional: the type obtained, the crop box and the index of
+            the face it is labelled by (-1 for negatives); None when no type
+            can be mined from this image.
         """
         target = np.random.randint(len(faces)) if len(faces) else -1
         for t in self._type_order(mining_type):
@@ -348,11 +350,10 @@ class MineFaceSample(BaseTransform):
                     crop = self._fallback_face_crop(t, faces[target])
                 if crop is not None:
                     return t, crop, target
-        # Unreachable for sensible images (a part crop exists for any box
-        # with a near-square shape); keep the image whole.
-        h, w = img_shape
-        return ('negative' if target < 0 else 'positive',
-                np.array([0, 0, w, h]), target)
+        # Rare: a face box too elongated for any square positive or part
+        # crop, and no room for a negative (or an image without faces that
+        # is smaller than negative_min_size). No crop has a right label.
+        return None
 
     def transform(self, results: dict) -> dict:
         """Mine one training sample from the image.
@@ -361,7 +362,10 @@ class MineFaceSample(BaseTransform):
             results (dict): Result dict after ``LoadFaceAnnotations``.
 
         Returns:
-            dict: The cropped results; see the class docstring for keys.
+            dict, optional: The cropped results (see the class docstring for
+            keys), or None when the image yields no sample of any type:
+            mmengine's dataset then draws another image (in training;
+            ``max_refetch`` bounds the retries).
         """
         img_shape = results['img'].shape[:2]
         boxes = results['gt_bboxes'].numpy().astype(np.float64)
@@ -382,7 +386,10 @@ class MineFaceSample(BaseTransform):
                 len(MINING_TYPES), p=self._probs)]
         else:
             drawn = 'negative'
-        mining_type, crop, target = self._mine(drawn, img_shape, faces)
+        mined = self._mine(drawn, img_shape, faces)
+        if mined is None:
+            return None
+        mining_type, crop, target = mined
 
         if mining_type == 'negative':
             mined_iou = self._max_iou(crop, faces)

@@ -2,8 +2,11 @@
 
 Keypoints use mmdet's continuous box coordinates (pixel ``(row i, column
 j)`` covers ``[j, j + 1) x [i, i + 1)``), so a resize is ``x * scale`` and a
-horizontal flip ``w - x``, exactly as for box corners. Unannotated
-keypoints (``gt_keypoints_visible == 0``) stay zeros.
+horizontal flip ``w - x``, exactly as for box corners. The landmark files'
+integer pixel indices enter this frame at their pixel's centre
+(``LoadFaceAnnotations`` adds 0.5), so a flipped landmark lands on the
+mirrored pixel's centre. Unannotated keypoints (``gt_keypoints_visible ==
+0``) stay zeros.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -112,8 +115,9 @@ class FaceResize(Resize):
 class FaceRandomFlip(RandomFlip):
     """mmdet's ``RandomFlip`` that also flips the landmarks.
 
-    A horizontal flip maps ``x`` to ``w - x`` and then swaps the left /
-    right landmarks (eyes, mouth corners), since *left* means the image's
+    A horizontal flip maps ``x`` to ``w - x`` (continuous coordinates: the
+    centre ``i + 0.5`` of pixel ``i`` goes to that of pixel ``w - 1 - i``)
+    and then swaps the left / right landmarks (eyes, mouth corners), since *left* means the image's
     left side: after the flip, the point that was the right eye is on the
     left. Only horizontal flips are supported: a vertical flip would turn
     the face upside down, which no face pipeline wants, and its landmark

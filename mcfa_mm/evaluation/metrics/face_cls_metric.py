@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from mcfa_mm.datasets.metainfo import FACE, NON_FACE
 from .utils import to_numpy
@@ -11,7 +12,8 @@ from .utils import to_numpy
 
 @METRICS.register_module()
 class FaceClassificationAccuracy(BaseMetric):
-    """Accuracy, precision and recall of the face / non-face decision.
+    """Face recall, non-face recall, and accuracy / precision where they
+    mean something.
 
     For crop-mode samples: the label is the sample's ``face_label`` metainfo
     (1 face, 0 non-face, -1 part face, which is ignored as in MTCNN's
@@ -20,9 +22,17 @@ class FaceClassificationAccuracy(BaseMetric):
     ``pred_instances.scores[0]``, the face probability of the crop; a sample
     without predictions is predicted non-face.
 
-    Metrics: ``accuracy``, ``precision`` and ``recall`` of the face class
-    (%; precision / recall are 0 when undefined, as in scikit-learn) and
-    ``num_samples``.
+    Metrics (%), each reported only when the split can measure it:
+
+    - ``recall``: faces predicted face, over the faces (needs faces).
+    - ``non_face_recall``: non-faces predicted non-face, over the non-faces
+      (needs non-faces).
+    - ``accuracy`` and ``precision`` of the face class: only when the split
+      holds both faces and non-faces. On a faces-only split (the LFWA and
+      demo test splits) accuracy would just be the face recall and
+      precision 100 % by construction; precision is 0 when nothing is
+      predicted a face (scikit-learn's convention).
+    - ``num_faces`` and ``num_non_faces``: the evaluated samples.
 
     Args:
         threshold (float): A crop is predicted a face when its score is
@@ -77,20 +87,29 @@ class FaceClassificationAccuracy(BaseMetric):
             results (list[dict]): The per-sample results of :meth:`process`.
 
         Returns:
-            dict[str, float]: ``accuracy``, ``precision``, ``recall`` (%)
-            and ``num_samples``.
+            dict[str, float]: The metrics of the class docstring that the
+            split can measure.
         """
         results = [r for r in results if r is not None]
         labels = np.array([r['label'] for r in results], dtype=bool)
         preds = np.array([r['score'] for r in results]) >= self.threshold
+        num_faces, num_non_faces = int(labels.sum()), int((~labels).sum())
         true_pos = int((preds & labels).sum())
-
-        def percent(num: int, den: int) -> float:
-            return num / den * 100 if den else 0.0
-
-        return dict(
-            accuracy=(percent(int((preds == labels).sum()), len(labels))
-                      if len(labels) else float('nan')),
-            precision=percent(true_pos, int(preds.sum())),
-            recall=percent(true_pos, int(labels.sum())),
-            num_samples=len(labels))
+        metrics = dict(num_faces=num_faces, num_non_faces=num_non_faces)
+        if num_faces:
+            metrics['recall'] = true_pos / num_faces * 100
+        if num_non_faces:
+            metrics['non_face_recall'] = int(
+                (~preds & ~labels).sum()) / num_non_faces * 100
+        if num_faces and num_non_faces:
+            metrics['accuracy'] = int((preds == labels).sum()) / len(
+                labels) * 100
+            metrics['precision'] = (true_pos / int(preds.sum()) *
+                                    100 if preds.any() else 0.0)
+        else:
+            missing = 'non-faces' if num_faces else 'faces'
+            print_log(
+                f'FaceClassificationAccuracy: the split has no {missing}, '
+                'so accuracy and precision are not measured',
+                logger='current')
+        return metrics

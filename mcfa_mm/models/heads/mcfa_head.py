@@ -81,6 +81,7 @@ class MCFAHead(BaseModule):
         for index, (cin, hidden) in enumerate(
                 zip(in_channels, hidden_channels)):
             attr_loss = MODELS.build(copy.deepcopy(loss_attr))
+            attr_loss.stage = STAGE_NAMES[index]  # named in its errors
             self.attr_losses.append(attr_loss)
             branches.append(
                 StageTaskBranch(

@@ -4,6 +4,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import all_reduce
 from torch import Tensor
 
 from mmdet.registry import MODELS
@@ -44,13 +45,24 @@ class DynamicWeightAttributeLoss(nn.Module):
       ``mu ~ softmax(l / lambda)``: harder attributes get more weight, and
       lambda (a temperature) keeps the weights from collapsing on one.
     - ``'loss_driven'``: no learned weights, ``mu = softmax(l_ema / T)`` from
-      a running average of the per-attribute losses (stop-gradient).
+      a running average of the per-attribute losses (stop-gradient). The
+      average is the buffer ``loss_ema``: it is saved in checkpoints (a
+      resumed run weights as the uninterrupted one would) and its update
+      uses the per-attribute losses of all ranks (summed with an
+      all-reduce), so every DDP replica weights alike. It starts at the
+      first training batch's losses; before that, evaluation uses the
+      batch's own losses and leaves it unset.
 
     In every mode the weights are rescaled so that ``sum(mu) = 1`` over the
     attributes a sample has labels for (label -1 means unknown and is
     ignored), and the loss is averaged over samples with at least one label.
     ``loss_weight * d`` scaling (``scale_by_num_attributes``) makes the loss
     comparable to a mean-reduced BCE per attribute times d.
+
+    Weights that are not finite (a diverged weight layer, or NaN losses in
+    the running average) raise ``FloatingPointError`` naming the stage
+    (the ``stage`` attribute, which :class:`MCFAHead` sets) instead of
+    turning into a silent zero attribute loss.
 
     Args:
         mode (str): One of ``'paper'``, ``'equal'``, ``'adversarial'``,
@@ -87,10 +99,15 @@ class DynamicWeightAttributeLoss(nn.Module):
         self.temperature = temperature
         self.ema_momentum = ema_momentum
         self.scale_by_num_attributes = scale_by_num_attributes
+        #: Name of the stage this loss serves, for error messages.
+        self.stage: Optional[str] = None
         # Not checkpointed: diagnostics for hooks, refreshed every step.
         self.register_buffer('last_weights', torch.zeros(0), persistent=False)
         self.register_buffer('last_entropy', torch.zeros(()), persistent=False)
-        self.register_buffer('loss_ema', torch.zeros(0), persistent=False)
+        # The loss-driven mode's state: checkpointed. Empty until the first
+        # training batch says how many attributes there are.
+        self.register_buffer(
+            'loss_ema', torch.zeros(0), persistent=mode == 'loss_driven')
 
     @property
     def uses_weight_branch(self) -> bool:
@@ -162,21 +179,60 @@ class DynamicWeightAttributeLoss(nn.Module):
             logits = self._loss_ema(per_attr, known).expand_as(per_attr)
             logits = logits / self.temperature
         # softmax restricted to the known labels of each row (Eq. 7 over the
-        # attributes that have a loss), so each row's weights sum to 1.
+        # attributes that have a loss), so each row's weights sum to 1. A
+        # row without any known label has no weights (its softmax over
+        # nothing is NaN): zeros, and masked_fill keeps its gradient zero.
         logits = logits.masked_fill(~known, float('-inf'))
         weights = torch.softmax(logits, dim=1)
-        return torch.nan_to_num(weights, nan=0.0)
+        weights = torch.where(
+            known.any(dim=1, keepdim=True), weights, torch.zeros_like(weights))
+        if not torch.isfinite(weights).all():
+            source = ('the running attribute losses' if self.mode ==
+                      'loss_driven' else 'the weight layer (alpha, Eq. 7)')
+            raise FloatingPointError(
+                f'{type(self).__name__} of stage {self.stage or "?"!r} '
+                f'(mode {self.mode!r}): the attribute weights are not '
+                f'finite because {source} diverged to NaN / inf. Lower the '
+                'learning rate or clip the gradients.')
+        return weights
 
     def _loss_ema(self, per_attr: Tensor, known: Tensor) -> Tensor:
-        counts = known.sum(0)
-        batch_mean = per_attr.detach().sum(0) / counts.clamp(min=1)
-        if self.loss_ema.numel() != per_attr.shape[1]:
-            self.loss_ema = batch_mean.clone()
+        """Running per-attribute losses ``(1, d)`` of the loss-driven mode.
+
+        In training, the batch's per-attribute loss sums and label counts
+        are summed over all ranks before the update, so every replica
+        holds the same average.
+        """
+        num_attributes = per_attr.shape[1]
+        sums = per_attr.detach().sum(0)
+        counts = known.sum(0).to(sums.dtype)
+        if self.training:
+            totals = torch.cat([sums, counts])
+            all_reduce(totals, op='sum')  # a no-op without distribution
+            sums, counts = totals.split(num_attributes)
+        batch_mean = sums / counts.clamp(min=1)
+        if self.loss_ema.numel() != num_attributes:
+            if not self.training:
+                return batch_mean.unsqueeze(0)
+            self.loss_ema = batch_mean
         elif self.training:
             updated = self.ema_momentum * self.loss_ema + (
                 1 - self.ema_momentum) * batch_mean
             self.loss_ema = torch.where(counts > 0, updated, self.loss_ema)
         return self.loss_ema.unsqueeze(0)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str,
+                              *args, **kwargs) -> None:
+        """Size ``loss_ema`` like the saved one before loading it.
+
+        The buffer is empty until the first training step; a checkpoint
+        taken later holds ``d`` values, and loading them into a fresh
+        module (resume) must not fail on the shape.
+        """
+        saved = state_dict.get(prefix + 'loss_ema')
+        if saved is not None and saved.shape != self.loss_ema.shape:
+            self.loss_ema = self.loss_ema.new_empty(saved.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _record(self, weights: Tensor, rows: Tensor) -> None:
         if rows.any():
