@@ -1,3 +1,4 @@
+from .atomic_file_backend import AtomicLocalBackend, atomic_write
 from .checkpoint_safety import (load_weights_only, mmengine_checkpoint_globals,
                                 register_safe_checkpoint_loader)
 from .image_io import FaceImageError, read_image
@@ -6,5 +7,5 @@ from .version_check import REQUIRED_VERSIONS, check_versions
 __all__ = [
     'check_versions', 'REQUIRED_VERSIONS', 'load_weights_only',
     'mmengine_checkpoint_globals', 'register_safe_checkpoint_loader',
-    'FaceImageError', 'read_image'
+    'FaceImageError', 'read_image', 'AtomicLocalBackend', 'atomic_write'
 ]

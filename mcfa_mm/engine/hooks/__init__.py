@@ -1,3 +1,4 @@
 from .dynamic_weight_hook import DynamicWeightLoggerHook
+from .invalid_loss_hook import CheckFiniteLossHook
 
-__all__ = ['DynamicWeightLoggerHook']
+__all__ = ['CheckFiniteLossHook', 'DynamicWeightLoggerHook']
