@@ -3,12 +3,15 @@
 The machines these run on are noisy, so arms are interleaved and compared as
 ratios measured in the same run.
 """
+import argparse
 import datetime
 import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+from mmengine import dump
+
 from mmdet.utils import collect_env
 
 
@@ -88,3 +91,40 @@ def setup_threads(threads: Optional[int]) -> None:
     """Set torch's intra-op threads when ``threads`` is given."""
     if threads:
         torch.set_num_threads(threads)
+
+
+def add_common_args(parser: argparse.ArgumentParser, repeats: int = 5,
+                    with_matmul: bool = True) -> None:
+    """The options every benchmark script takes.
+
+    Args:
+        parser (argparse.ArgumentParser): The script's parser.
+        repeats (int): Default of ``--repeats``.
+        with_matmul (bool): Also ``--warmup`` and the reference matmul's
+            ``--matmul-size`` / ``--matmul-iters``.
+    """
+    parser.add_argument('--repeats', type=int, default=repeats,
+                        help='timed blocks per arm (median reported)')
+    if with_matmul:
+        parser.add_argument('--warmup', type=int, default=1,
+                            help='untimed calls of each arm first')
+        parser.add_argument('--matmul-size', type=int, default=2048)
+        parser.add_argument('--matmul-iters', type=int, default=5)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch threads (default: torch decides)')
+    parser.add_argument('--out', default=None, help='also write JSON here')
+
+
+def start_benchmark(args: argparse.Namespace) -> None:
+    """Set the threads and MMDetection's default scope."""
+    from mmdet.utils import register_all_modules
+    setup_threads(args.threads)
+    register_all_modules(init_default_scope=True)
+
+
+def write_report(report: dict, out: Optional[str] = None) -> dict:
+    """Print the report as JSON and, with ``out``, write it there too."""
+    print(dump(report, file_format='json', indent=1))
+    if out:
+        dump(report, out, file_format='json', indent=1)
+    return report

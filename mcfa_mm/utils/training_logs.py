@@ -9,7 +9,7 @@ import glob
 import json
 import os.path as osp
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -171,7 +171,52 @@ def weight_series(records: List[dict]) -> Dict[str, dict]:
     }
 
 
+def attribute_accuracies(record: dict, prefix: str) -> Dict[str, float]:
+    """``{name: accuracy}`` from the ``<prefix>/acc/<name>`` keys.
+
+    Also matches keys with a further leading prefix (e.g.
+    ``celeba/attr/acc/Smiling`` from a multi-dataset evaluator).
+    """
+    pattern = re.compile(rf'(?:^|/){re.escape(prefix)}/acc/(?P<name>[^/]+)$')
+    accuracies = {}
+    for key, value in record.items():
+        match = pattern.search(key)
+        if match and isinstance(value, (int, float)):
+            accuracies[match.group('name')] = float(value)
+    return accuracies
+
+
+def find_accuracies(
+        work_dir: str,
+        prefix: str,
+        results: Optional[str] = None
+) -> Tuple[Dict[str, float], Optional[str]]:
+    """Per-attribute accuracies of the latest test, else validation.
+
+    Args:
+        work_dir (str): The work dir.
+        prefix (str): Metric prefix.
+        results (str, optional): A JSON (lines) file to read instead.
+
+    Returns:
+        tuple: ``{name: accuracy}`` and the file they came from.
+    """
+    candidates = [results] if results is not None else [
+        path for run_dir in reversed(run_dirs(work_dir))
+        for path in (run_json(run_dir), scalar_file(run_dir))
+    ]
+    for path in candidates:
+        if path is None or not osp.isfile(path):
+            continue
+        for record in reversed(read_json_records(path)):
+            accuracies = attribute_accuracies(record, prefix)
+            if accuracies:
+                return accuracies, path
+    return {}, None
+
+
 __all__ = [
     'read_json_records', 'run_json', 'run_dirs', 'scalar_file', 'join_steps',
-    'load_scalars', 'weight_series'
+    'load_scalars', 'weight_series', 'attribute_accuracies',
+    'find_accuracies'
 ]

@@ -119,12 +119,13 @@ def test_stages_that_log_entropy_only_are_not_plotted(tmp_path, plot_logs):
             if 'dynamic' in p] == ['dynamic_weights_l.png']
 
 
-def test_a_broken_line_inside_the_log_is_an_error(tmp_path, plot_logs):
+def test_a_broken_line_inside_the_log_is_an_error(tmp_path):
+    from mcfa_mm.utils.training_logs import read_json_records
     path = str(tmp_path / 'scalars.json')
     with open(path, 'w') as file:
         file.write('{"step": 1, "loss": 1}\nnot json\n{"step": 2}\n')
     with pytest.raises(ValueError, match='scalars.json:2'):
-        plot_logs.read_json_records(path)
+        read_json_records(path)
 
 
 def test_readers(tmp_path, plot_logs):

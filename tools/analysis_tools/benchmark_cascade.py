@@ -29,7 +29,6 @@ Example (the final measurement, on a quiet machine)::
 """
 import argparse
 import glob
-import json
 import os.path as osp
 import random
 import tempfile
@@ -48,10 +47,10 @@ import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.apis import inference_faces
 from mcfa_mm.models.detectors.cascade import CascadeFaceFinder
 from mmdet.registry import MODELS
-from mmdet.utils import register_all_modules
 
-from mcfa_mm.utils.benchmarking import (interleaved, machine_info,
-                                        matmul_arm, median, setup_threads)
+from mcfa_mm.utils.benchmarking import (add_common_args, interleaved,
+                                        machine_info, matmul_arm, median,
+                                        start_benchmark, write_report)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -264,22 +263,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--max-proposals', type=int, default=None,
                         help="S proposals kept per image (test_cfg; bounds "
                         "M's and L's work; default the cascade's 2000)")
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--matmul-size', type=int, default=2048)
-    parser.add_argument('--matmul-iters', type=int, default=5)
     parser.add_argument('--channels-last', action='store_true',
                         help="test_cfg.channels_last (NHWC weights)")
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch threads (default: torch decides)')
-    parser.add_argument('--out', default=None, help='also write JSON here')
+    add_common_args(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    setup_threads(args.threads)
-    register_all_modules(init_default_scope=True)
+    start_benchmark(args)
     model = build_model(args.config, args.checkpoint, args)
     sizes = [parse_size(s) for s in args.sizes]
     found = find_images(sizes, args.image_dir)
@@ -290,12 +282,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         test_cfg={k: v for k, v in model.test_cfg.items()},
         image_sources={f'{w}x{h}': found[(w, h)][1] for w, h in sizes})
     report.update(measure(model, images, args))
-    text = json.dumps(report, indent=1, default=str)
-    print(text)
-    if args.out:
-        with open(args.out, 'w') as file:
-            file.write(text + '\n')
-    return report
+    return write_report(report, args.out)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,6 @@ Example (the final measurement, on a quiet machine)::
 """
 import argparse
 import copy
-import json
 import os.path as osp
 import time
 from typing import Dict, List, Optional, Sequence
@@ -39,9 +38,9 @@ from mmengine.runner import Runner
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mmdet.registry import MODELS
-from mmdet.utils import register_all_modules
 
-from mcfa_mm.utils.benchmarking import machine_info, median, setup_threads
+from mcfa_mm.utils.benchmarking import (add_common_args, machine_info,
+                                        median, start_benchmark, write_report)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -153,19 +152,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='batches per pipeline measurement')
     parser.add_argument('--train-iters', type=int, default=5,
                         help='train_step calls per measurement')
-    parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--end-to-end', action='store_true',
                         help='also train fed by the loader, per workers')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch threads (default: torch decides)')
-    parser.add_argument('--out', default=None, help='also write JSON here')
+    add_common_args(parser, repeats=3, with_matmul=False)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    setup_threads(args.threads)
-    register_all_modules(init_default_scope=True)
+    start_benchmark(args)
     config = args.config if osp.exists(args.config) else osp.join(
         REPO_ROOT, args.config)
     cfg = Config.fromfile(config)
@@ -218,12 +213,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             # 1.0: training fed by the loader runs as fast as from memory
             entry['end_to_end_over_train'] = round(fed / train_rate, 4)
         report['pipeline'][f'workers_{workers}'] = entry
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, 'w') as file:
-            file.write(text + '\n')
-    return report
+    return write_report(report, args.out)
 
 
 if __name__ == '__main__':

@@ -37,17 +37,16 @@ from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import torch
-from mmengine import dump
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.testing import random_face_samples
-from mcfa_mm.utils.benchmarking import (interleaved, machine_info,
-                                        matmul_arm, median, setup_threads)
+from mcfa_mm.utils.benchmarking import (add_common_args, interleaved,
+                                        machine_info, matmul_arm, median,
+                                        start_benchmark, write_report)
 from mcfa_mm.utils.complexity import count_macs
 from mmdet.registry import MODELS
-from mmdet.utils import register_all_modules
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CONFIGS: Dict[str, str] = {
@@ -324,35 +323,23 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         choices=['train', 'predict'])
     parser.add_argument('--iters', type=int, default=3,
                         help='calls per timed block')
-    parser.add_argument('--warmup', type=int, default=1,
-                        help='untimed calls of each arm first')
-    parser.add_argument('--repeats', type=int, default=5,
-                        help='timed blocks per arm (median reported)')
-    parser.add_argument('--matmul-size', type=int, default=2048)
-    parser.add_argument('--matmul-iters', type=int, default=5)
     parser.add_argument('--channels-last', action='store_true',
                         help='also time crop-mode prediction with NHWC '
                         "weights (the detector's test_cfg.channels_last)")
     parser.add_argument('--profile', action='store_true',
                         help='profile a predict batch of the first model')
     parser.add_argument('--profile-batch-size', type=int, default=8)
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch threads (default: torch decides)')
-    parser.add_argument('--out', default=None, help='also write JSON here')
+    add_common_args(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    setup_threads(args.threads)
-    register_all_modules(init_default_scope=True)
+    start_benchmark(args)
     report = dict(machine=machine_info(), args=vars(args), models={})
     for name in args.models:
         report['models'][name] = bench_model(name, args)
-    print(dump(report, file_format='json', indent=1))
-    if args.out:
-        dump(report, args.out, indent=1)
-    return report
+    return write_report(report, args.out)
 
 
 if __name__ == '__main__':

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import os.path as osp
-import re
 from typing import Dict, List, Optional, Tuple
 
 import matplotlib
@@ -35,8 +34,7 @@ matplotlib.use('Agg')  # files only: no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from mcfa_mm.utils.training_logs import (  # noqa: E402
-    load_scalars, read_json_records, run_dirs, run_json, scalar_file,
-    weight_series)
+    find_accuracies, load_scalars, weight_series)
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,82 +57,6 @@ def parse_args() -> argparse.Namespace:
         help='plot the latest timestamp dir only, instead of joining the '
         'runs (resumed trainings)')
     return parser.parse_args()
-
-
-def attribute_accuracies(record: dict, prefix: str) -> Dict[str, float]:
-    """``{name: accuracy}`` from the ``<prefix>/acc/<name>`` keys.
-
-    Also matches keys with a further leading prefix (e.g.
-    ``celeba/attr/acc/Smiling`` from a multi-dataset evaluator).
-    """
-    pattern = re.compile(rf'(?:^|/){re.escape(prefix)}/acc/(?P<name>[^/]+)$')
-    accuracies = {}
-    for key, value in record.items():
-        match = pattern.search(key)
-        if match and isinstance(value, (int, float)):
-            accuracies[match.group('name')] = float(value)
-    return accuracies
-
-
-def find_accuracies(
-        work_dir: str,
-        prefix: str,
-        results: Optional[str] = None
-) -> Tuple[Dict[str, float], Optional[str]]:
-    """Per-attribute accuracies of the latest test, else validation.
-
-    Args:
-        work_dir (str): The work dir.
-        prefix (str): Metric prefix.
-        results (str, optional): A JSON (lines) file to read instead.
-
-    Returns:
-        tuple: ``{name: accuracy}`` and the file they came from.
-    """
-    if results is not None:
-        candidates = [results]
-    else:
-        candidates = []
-        for run_dir in reversed(run_dirs(work_dir)):
-            candidates.append(_run_json(run_dir))
-            candidates.append(scalar_file(run_dir))
-    for path in candidates:
-        if path is None or not osp.isfile(path):
-            continue
-        for record in reversed(read_json_records(path)):
-            accuracies = attribute_accuracies(record, prefix)
-            if accuracies:
-                return accuracies, path
-    return {}, None
-
-
-def find_accuracies(
-        work_dir: str,
-        prefix: str,
-        results: Optional[str] = None
-) -> Tuple[Dict[str, float], Optional[str]]:
-    """Per-attribute accuracies of the latest test, else validation.
-
-    Args:
-        work_dir (str): The work dir.
-        prefix (str): Metric prefix.
-        results (str, optional): A JSON (lines) file to read instead.
-
-    Returns:
-        tuple: ``{name: accuracy}`` and the file they came from.
-    """
-    candidates = [results] if results is not None else [
-        path for run_dir in reversed(run_dirs(work_dir))
-        for path in (run_json(run_dir), scalar_file(run_dir))
-    ]
-    for path in candidates:
-        if path is None or not osp.isfile(path):
-            continue
-        for record in reversed(read_json_records(path)):
-            accuracies = attribute_accuracies(record, prefix)
-            if accuracies:
-                return accuracies, path
-    return {}, None
 
 
 def grad_share_series(records: List[dict]) -> Dict[str, Tuple[list, list]]:
