@@ -14,26 +14,31 @@ from mcfa_mm.utils import load_weights_only
 
 
 class _RandomCrops(Dataset):
-    """Eight random face crops, enough for a few iterations."""
+    """Eight random face crops, enough for a few iterations; the same
+    pixels every time an index is read."""
 
     def __len__(self):
         return 8
 
     def __getitem__(self, index):
         sample = random_face_samples(1, 64, 8, seed=index)[0]
-        return dict(inputs=torch.rand(3, 64, 64) * 255, data_samples=sample)
+        image = torch.rand(
+            3, 64, 64, generator=torch.Generator().manual_seed(index))
+        return dict(inputs=image * 255, data_samples=sample)
 
 
-def _runner(work_dir, max_iters, **kwargs):
+def _runner(work_dir, max_iters, attr_mode='adversarial', **kwargs):
     return Runner(
-        model=tiny_mcfa_config(),
+        model=tiny_mcfa_config(attr_mode=attr_mode),
         work_dir=work_dir,
         train_dataloader=dict(
             dataset=_RandomCrops(),
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=pseudo_collate,
             batch_size=4),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        # momentum: a resume that loses the optimizer state shows
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(
             checkpoint=dict(type='CheckpointHook', interval=2,
@@ -60,14 +65,32 @@ def test_load_from_restores_weights(saved_checkpoint, tmp_path):
         assert torch.equal(value, state[key]), key
 
 
-def test_resume_continues_the_iteration_count(saved_checkpoint, tmp_path):
-    _, path, _ = saved_checkpoint
-    runner = _runner(str(tmp_path), max_iters=4, load_from=path, resume=True)
-    runner.train()
-    assert runner.iter == 4
-    assert osp.isfile(osp.join(str(tmp_path), 'iter_4.pth'))
+@pytest.mark.parametrize('attr_mode', ['adversarial', 'loss_driven'])
+def test_resume_ends_where_the_uninterrupted_run_ends(tmp_path, attr_mode):
+    """4 iterations in one go, or 2 and a resume from ``iter_2.pth``: the
+    same weights at the end. Only a resume that restores the weights, the
+    optimizer's momentum, the iteration count, the data position and the
+    loss-driven running losses gives that; a fresh run (other initial
+    weights) or a weights-only load (no momentum, 4 more iterations) does
+    not."""
+    whole = _runner(str(tmp_path / 'whole'), max_iters=4, attr_mode=attr_mode)
+    whole.train()
+    resumed = _runner(
+        str(tmp_path / 'resumed'),
+        max_iters=4,
+        attr_mode=attr_mode,
+        load_from=str(tmp_path / 'whole' / 'iter_2.pth'),
+        resume=True)
+    resumed.train()
+    assert resumed.iter == 4
+    assert osp.isfile(str(tmp_path / 'resumed' / 'iter_4.pth'))
     # the message hub (HistoryBuffer, numpy) came back from the checkpoint
-    assert runner.message_hub.get_info('iter') is not None
+    assert resumed.message_hub.get_info('iter') is not None
+    expected = whole.model.state_dict()
+    for key, value in resumed.model.state_dict().items():
+        torch.testing.assert_close(value, expected[key], msg=key)
+    if attr_mode == 'loss_driven':
+        assert any(key.endswith('loss_ema') for key in expected)
 
 
 def test_weights_only_default_stays_on(saved_checkpoint):

@@ -164,3 +164,29 @@ def test_bad_arguments(kwargs):
 def test_bad_norm_mode_message():
     with pytest.raises(ValueError, match="'inter_ocular'"):
         LandmarkNME(norm_mode='inter-ocular')
+
+
+@pytest.mark.parametrize('match_mode', ['iou', 'first'])
+def test_rescale_gt_adds_the_crop_offset(match_mode):
+    """gt of a crop at (30, 20), resized 2x; predictions in original pixels.
+
+    Prediction B sits where the gt would be if the crop offset were
+    forgotten, prediction A on the real face; only A is right.
+    """
+    offset = np.array([30., 20.], np.float32)
+    crop_kpts = (FACE - offset) * 2
+    crop_box = ((np.array(FACE_BOX, np.float32) - np.tile(offset, 2)) *
+                2).tolist()
+    box_b = (np.array(FACE_BOX) - np.tile(offset, 2)).tolist()
+    pred_kpts = [FACE - offset + 20, FACE + OFFSETS]  # B (top score), A
+    pred_boxes = [box_b, FACE_BOX]
+    if match_mode == 'first':  # crop mode: one prediction, A
+        pred_kpts, pred_boxes = pred_kpts[1:], pred_boxes[1:]
+    sample = make_sample(
+        crop_kpts, pred_kpts, gt_boxes=[crop_box], pred_boxes=pred_boxes,
+        scale_factor=(2.0, 2.0), crop_offset=offset)
+    metrics = evaluate(
+        LandmarkNME(match_mode=match_mode, norm_mode='bbox_size'), [sample])
+    # A's point errors: mean 3.4 px over sqrt(80 * 90) = 84.85 px
+    assert metrics['landmark/nme'] == pytest.approx(3.4 / 84.85281 * 100)
+    assert metrics['landmark/missed'] == 0
