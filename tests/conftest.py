@@ -41,7 +41,7 @@ def demo_data_root(tmp_path_factory) -> str:
     48 images: faces with box, landmarks and attributes, plus face-free
     backgrounds, split 32 / 8 / 8 into train / val / test.
     """
-    from mcfa_mm.datasets.demo_faces import generate_demo_faces
+    from mcfa_mm.testing import generate_demo_faces
     root = str(tmp_path_factory.mktemp('demo_faces'))
     generate_demo_faces(root, num_images=48, seed=0)
     return root

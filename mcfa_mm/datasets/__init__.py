@@ -1,9 +1,9 @@
 from .annotation_files import (AnnotationError, check_same_ids,
                                parse_attr_file, parse_bbox_file,
                                parse_identity_file, parse_landmark_file,
-                               parse_partition_file, read_attr_names)
+                               parse_partition_file, read_attr_names,
+                               write_annotation_file)
 from .celeba import CelebADataset
-from .demo_faces import DEMO_ATTRIBUTES, generate_demo_faces
 from .lfwa import LFWADataset
 from .metainfo import (ATTRIBUTE_IGNORE, CELEBA_ATTRIBUTES, FACE,
                        LANDMARK_FLIP_PAIRS, LANDMARK_NAMES, NON_FACE,
@@ -16,6 +16,6 @@ __all__ = [
     'LANDMARK_NAMES', 'NON_FACE', 'PART_FACE', 'face_metainfo',
     'AnnotationError', 'check_same_ids', 'parse_attr_file', 'parse_bbox_file',
     'parse_identity_file', 'parse_landmark_file', 'parse_partition_file',
-    'read_attr_names', 'CelebADataset', 'LFWADataset', 'WildFaceDataset',
-    'DEMO_ATTRIBUTES', 'generate_demo_faces'
+    'read_attr_names', 'write_annotation_file', 'CelebADataset',
+    'LFWADataset', 'WildFaceDataset'
 ]

@@ -10,7 +10,10 @@ Errors raise :class:`AnnotationError`, whose message names the file and the
 instead and its message is appended to the optional ``skipped`` list; a bad
 *header* is always an error, because no row of the file can be trusted then.
 """
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+import os
+import os.path as osp
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
@@ -306,3 +309,31 @@ def check_same_ids(ref_ids, ref_path: str, other_ids, other_path: str,
         skipped.extend(f'{ref_path}: image id {i!r} has no row in '
                        f'{other_path}' for i in missing)
     return missing
+
+
+def write_annotation_file(path: str,
+                          rows: Dict[str, Sequence[int]],
+                          header: Optional[Sequence[str]] = None,
+                          width: int = 0) -> None:
+    """Write an annotation file in the official CelebA format.
+
+    The writer of what the parsers above read: with a ``header`` the file
+    starts with the row count and the header line (the attribute names,
+    :data:`BBOX_HEADER` or :data:`LANDMARK_HEADER`); without one (partition
+    and identity files) it holds the rows only. LF line ends.
+
+    Args:
+        path (str): The file to write (its folder is created).
+        rows (dict[str, Sequence[int]]): ``image id -> values``, in order.
+        header (Sequence[str], optional): The names of line 2.
+        width (int): Right-align each value to this width (CelebA's
+            attribute files use 2: `` 1`` and ``-1``).
+    """
+    lines = [] if header is None else [str(len(rows)), ' '.join(header)]
+    lines += [
+        ' '.join([image_id] + [f'{int(v):{width}d}' for v in values])
+        for image_id, values in rows.items()
+    ]
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    with open(path, 'w', encoding='ascii', newline='\n') as file:
+        file.write(''.join(line + '\n' for line in lines))

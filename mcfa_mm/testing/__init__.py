@@ -1,5 +1,9 @@
 """Small builders shared by the tests, benchmarks and docs examples."""
+from .demo_faces import DEMO_ATTRIBUTES, generate_demo_faces
 from .fake_layouts import write_fake_layouts
 from .model_builders import random_face_samples, tiny_mcfa_config
 
-__all__ = ['tiny_mcfa_config', 'random_face_samples', 'write_fake_layouts']
+__all__ = [
+    'DEMO_ATTRIBUTES', 'generate_demo_faces', 'tiny_mcfa_config',
+    'random_face_samples', 'write_fake_layouts'
+]

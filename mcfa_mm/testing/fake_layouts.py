@@ -3,38 +3,32 @@ LFWA, in-the-wild), so configs and tools can be tested without real data."""
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
 
-from ..datasets.annotation_files import (parse_attr_file, parse_bbox_file,
+from ..datasets.annotation_files import (BBOX_HEADER, LANDMARK_HEADER,
+                                         parse_attr_file, parse_bbox_file,
                                          parse_landmark_file,
-                                         parse_partition_file)
-from ..datasets.demo_faces import generate_demo_faces
+                                         parse_partition_file,
+                                         write_annotation_file)
 from ..datasets.metainfo import CELEBA_ATTRIBUTES
-
-_LANDMARK_HEADER = ('lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y '
-                    'leftmouth_x leftmouth_y rightmouth_x rightmouth_y')
+from .demo_faces import generate_demo_faces
 
 
-def _write(path: str, lines: List[str]) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-
-
-def _attr_lines(ids: List[str], demo_attrs: Dict[str, np.ndarray],
-                demo_names: List[str], rng: np.random.Generator) -> List[str]:
+def _write_attrs(path: str, ids: List[Tuple[str, str]],
+                 demo_attrs: Dict[str, np.ndarray], demo_names: List[str],
+                 rng: np.random.Generator) -> None:
     """40 CelebA columns: the demo's own where names match, else random."""
-    lines = [str(len(ids)), ' '.join(CELEBA_ATTRIBUTES)]
+    rows = {}
     for new_id, old_id in ids:
         values = rng.choice([-1, 1], size=len(CELEBA_ATTRIBUTES))
         for k, name in enumerate(CELEBA_ATTRIBUTES):
             if name in demo_names:
                 values[k] = demo_attrs[old_id][demo_names.index(name)]
-        lines.append(new_id + ' ' + ' '.join(f'{v:2d}' for v in values))
-    return lines
+        rows[new_id] = values
+    write_annotation_file(path, rows, CELEBA_ATTRIBUTES, width=2)
 
 
 def write_fake_layouts(root: str, num_images: int = 24,
@@ -65,8 +59,9 @@ def write_fake_layouts(root: str, num_images: int = 24,
 
     roots['celeba_full'] = osp.join(root, 'celeba_full')
     shutil.copytree(demo['data_root'], roots['celeba_full'])
-    _write(osp.join(roots['celeba_full'], 'Anno', 'list_attr_celeba.txt'),
-           _attr_lines([(i, i) for i in ids], attrs, names, rng))
+    _write_attrs(
+        osp.join(roots['celeba_full'], 'Anno', 'list_attr_celeba.txt'),
+        [(i, i) for i in ids], attrs, names, rng)
 
     # CelebA: tight crops around the face box, attributes only.
     celeba_ids = []
@@ -80,12 +75,14 @@ def write_fake_layouts(root: str, num_images: int = 24,
         cv2.imwrite(out, crop)
         celeba_ids.append((new_id, old_id))
     anno = osp.join(roots['celeba'], 'Anno')
-    _write(osp.join(anno, 'list_attr_celeba.txt'),
-           _attr_lines(celeba_ids, attrs, names, rng))
-    _write(osp.join(anno, 'identity_CelebA.txt'),
-           [f'{n} {i % 5 + 1}' for i, (n, _) in enumerate(celeba_ids)])
-    _write(osp.join(roots['celeba'], 'Eval', 'list_eval_partition.txt'),
-           [f'{n} {partition[o]}' for n, o in celeba_ids])
+    _write_attrs(osp.join(anno, 'list_attr_celeba.txt'), celeba_ids, attrs,
+                 names, rng)
+    write_annotation_file(
+        osp.join(anno, 'identity_CelebA.txt'),
+        {n: [i % 5 + 1] for i, (n, _) in enumerate(celeba_ids)})
+    write_annotation_file(
+        osp.join(roots['celeba'], 'Eval', 'list_eval_partition.txt'),
+        {n: [partition[o]] for n, o in celeba_ids})
 
     # LFWA and wild: whole images with box and landmarks; no val split.
     layouts = dict(
@@ -99,19 +96,18 @@ def write_fake_layouts(root: str, num_images: int = 24,
             os.makedirs(osp.dirname(out), exist_ok=True)
             shutil.copy(osp.join(demo['img_dir'], old_id), out)
         anno = osp.join(roots[key], 'Anno')
-        count = str(len(pairs))
-        _write(osp.join(anno, f'list_bbox_{suffix}.txt'),
-               [count, 'image_id x_1 y_1 width height'] +
-               [' '.join([n] + [str(v) for v in boxes[o]]) for n, o in pairs])
-        _write(osp.join(anno, f'list_landmarks_{suffix}.txt'),
-               [count, _LANDMARK_HEADER] +
-               [' '.join([n] + [str(v) for v in np.ravel(points[o])])
-                for n, o in pairs])
-        _write(osp.join(roots[key], 'Eval', 'list_eval_partition.txt'),
-               [f'{n} {2 if partition[o] == 2 else 0}' for n, o in pairs])
+        write_annotation_file(osp.join(anno, f'list_bbox_{suffix}.txt'),
+                              {n: boxes[o] for n, o in pairs}, BBOX_HEADER)
+        write_annotation_file(
+            osp.join(anno, f'list_landmarks_{suffix}.txt'),
+            {n: np.ravel(points[o]) for n, o in pairs}, LANDMARK_HEADER)
+        write_annotation_file(
+            osp.join(roots[key], 'Eval', 'list_eval_partition.txt'),
+            {n: [2 if partition[o] == 2 else 0] for n, o in pairs})
         if key == 'lfwa':
-            _write(osp.join(anno, 'list_attr_lfwa.txt'),
-                   _attr_lines(pairs, attrs, names, rng))
-            _write(osp.join(anno, 'identity_lfwa.txt'),
-                   [f'{n} {i + 1}' for i, (n, _) in enumerate(pairs)])
+            _write_attrs(osp.join(anno, 'list_attr_lfwa.txt'), pairs, attrs,
+                         names, rng)
+            write_annotation_file(
+                osp.join(anno, 'identity_lfwa.txt'),
+                {n: [i + 1] for i, (n, _) in enumerate(pairs)})
     return roots

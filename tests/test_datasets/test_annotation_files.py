@@ -131,3 +131,27 @@ def test_check_same_ids(tmp_path):
     missing = check_same_ids(['a.jpg', 'b.jpg'], 'part.txt', {'a.jpg'},
                              'attr.txt', skip_invalid=True, skipped=skipped)
     assert missing == ['b.jpg'] and len(skipped) == 1
+
+
+def test_writer_round_trips_through_the_parsers(tmp_path):
+    from mcfa_mm.datasets.annotation_files import (BBOX_HEADER,
+                                                   LANDMARK_HEADER,
+                                                   write_annotation_file)
+    attr = str(tmp_path / 'Anno' / 'list_attr_celeba.txt')
+    write_annotation_file(attr, {'1.jpg': [1, -1], '2.jpg': [-1, 1]},
+                          ('Smiling', 'Male'), width=2)
+    with open(attr) as file:
+        assert file.read() == '2\nSmiling Male\n1.jpg  1 -1\n2.jpg -1  1\n'
+    names, rows = parse_attr_file(attr)
+    assert names == ['Smiling', 'Male']
+    assert rows['2.jpg'].tolist() == [-1, 1]
+    points = str(tmp_path / 'points.txt')
+    write_annotation_file(points, {'1.jpg': range(10)}, LANDMARK_HEADER)
+    assert parse_landmark_file(points)['1.jpg'].ravel().tolist() == list(
+        range(10))
+    boxes = str(tmp_path / 'boxes.txt')
+    write_annotation_file(boxes, {'1.jpg': (1, 2, 3, 4)}, BBOX_HEADER)
+    assert parse_bbox_file(boxes)['1.jpg'].tolist() == [1, 2, 3, 4]
+    partition = str(tmp_path / 'partition.txt')
+    write_annotation_file(partition, {'1.jpg': [2]})
+    assert parse_partition_file(partition) == {'1.jpg': 2}

@@ -7,13 +7,13 @@ import pytest
 from mmdet.registry import DATASETS
 
 import mcfa_mm.datasets.celeba as celeba_module
-from mcfa_mm.datasets import (DEMO_ATTRIBUTES, AnnotationError, CelebADataset,
-                              LFWADataset, WildFaceDataset, parse_attr_file,
+from mcfa_mm.datasets import (AnnotationError, CelebADataset, LFWADataset,
+                              WildFaceDataset, parse_attr_file,
                               parse_bbox_file)
+from mcfa_mm.datasets.annotation_files import LANDMARK_HEADER
+from mcfa_mm.testing import DEMO_ATTRIBUTES
 
 NAMES = ('Bangs', 'Male', 'Smiling')
-LANDMARK_HEADER = ('lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y '
-                   'leftmouth_x leftmouth_y rightmouth_x rightmouth_y')
 
 
 def make_layout(root, ids, img_dir='Img/img_celeba_crop', attr='celeba',
@@ -44,7 +44,7 @@ def make_layout(root, ids, img_dir='Img/img_celeba_crop', attr='celeba',
          [str(len(ids)), 'image_id x_1 y_1 width height'] +
          [f'{img_id} {i} {2 * i} 10 12' for i, img_id in enumerate(ids)])
     dump(osp.join(anno, f'list_landmarks_{attr}.txt'),
-         [str(len(ids)), LANDMARK_HEADER] + [
+         [str(len(ids)), ' '.join(LANDMARK_HEADER)] + [
              ' '.join([img_id] + [str(i + k) for k in range(10)])
              for i, img_id in enumerate(ids)])
     dump(osp.join(anno, f'identity_{identity}.txt'),

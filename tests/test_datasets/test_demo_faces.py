@@ -1,19 +1,22 @@
 """The drawn demo face dataset."""
 import filecmp
+import json
 import os
 import os.path as osp
 import re
+import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from mcfa_mm.datasets import (DEMO_ATTRIBUTES, generate_demo_faces,
-                              parse_attr_file, parse_bbox_file,
+from mcfa_mm.datasets import (parse_attr_file, parse_bbox_file,
                               parse_identity_file, parse_landmark_file,
                               parse_partition_file)
-from mcfa_mm.datasets import demo_faces
+from mcfa_mm.testing import DEMO_ATTRIBUTES, generate_demo_faces
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _anno(root, name):
@@ -92,14 +95,19 @@ def test_deterministic_for_a_seed(tmp_path):
     assert img.shape == (80, 96, 3)
 
 
-def test_cli(tmp_path, monkeypatch, capsys):
+def test_cli(tmp_path):
+    """tools/misc/make_demo_faces.py, the one command line."""
     out = str(tmp_path / 'cli')
-    monkeypatch.setattr(sys, 'argv', [
-        'demo_faces', out, '--num-images', '3', '--seed', '1',
-        '--background-ratio', '0'
-    ])
-    demo_faces.main()
-    assert 'wrote 3 faces' in capsys.readouterr().out
+    result = subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'misc', 'make_demo_faces.py'), out,
+        '--num-images', '3', '--seed', '1', '--background-ratio', '0',
+        '--image-size', '96', '80'
+    ], capture_output=True, text=True, check=True)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary['num_faces'] == 3 and summary['num_backgrounds'] == 0
+    assert cv2.imread(osp.join(out, 'Img/img_celeba/000001.jpg')).shape == (
+        80, 96, 3)
     assert len(os.listdir(osp.join(out, 'Img/img_celeba'))) == 3
     with open(_anno(out, 'list_backgrounds.txt')) as f:
         assert f.read() == ''

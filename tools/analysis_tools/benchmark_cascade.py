@@ -15,7 +15,7 @@ fp32 matmul interleaved in every repeat):
 
 Images are real in-the-wild photos of the requested size from
 ``../shared/data/wild/Img/img_wild`` when there (else a real one resized,
-else drawn by :func:`mcfa_mm.datasets.demo_faces.generate_demo_faces`). An
+else drawn by :func:`mcfa_mm.testing.generate_demo_faces`). An
 untrained model rejects nearly everything at MTCNN's thresholds: pass low
 ``--thresholds`` so the later stages get work (and ``--max-proposals`` to
 bound it: at low thresholds an untrained model passes nearly everything,
@@ -99,7 +99,7 @@ def find_images(sizes: List[Tuple[int, int]], image_dir: str,
 
 
 def _drawn_image(size: Tuple[int, int]) -> np.ndarray:
-    from mcfa_mm.datasets.demo_faces import generate_demo_faces
+    from mcfa_mm.testing import generate_demo_faces
     with tempfile.TemporaryDirectory() as root:
         # a few: the train / val / test split needs more than one image
         info = generate_demo_faces(root, num_images=4, seed=0,

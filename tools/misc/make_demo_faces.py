@@ -6,7 +6,7 @@ Example:
 import argparse
 import json
 
-from mcfa_mm.datasets.demo_faces import generate_demo_faces
+from mcfa_mm.testing import generate_demo_faces
 
 
 def main() -> None:
@@ -14,8 +14,13 @@ def main() -> None:
     parser.add_argument('out_dir', help='dataset root to write')
     parser.add_argument('--num-images', type=int, default=400)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--image-size', type=int, nargs=2, default=[128, 128],
+                        metavar=('W', 'H'))
+    parser.add_argument('--background-ratio', type=float, default=0.15,
+                        help='face-free images, as a fraction of the faces')
     args = parser.parse_args()
-    info = generate_demo_faces(args.out_dir, args.num_images, args.seed)
+    info = generate_demo_faces(args.out_dir, args.num_images, args.seed,
+                               tuple(args.image_size), args.background_ratio)
     print(json.dumps({k: info[k] for k in (
         'data_root', 'num_faces', 'num_backgrounds', 'split_sizes')}))
 

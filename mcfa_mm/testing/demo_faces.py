@@ -17,9 +17,8 @@ Layout written under ``out_dir``::
                                         Img/backgrounds/), one per line
     Eval/list_eval_partition.txt        faces only: 0 train / 1 val / 2 test
 
-Usage: ``python -m mcfa_mm.datasets.demo_faces OUT_DIR --num-images N``.
+Command line: ``tools/misc/make_demo_faces.py OUT_DIR --num-images N``.
 """
-import argparse
 import math
 import os
 import os.path as osp
@@ -27,6 +26,9 @@ from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from ..datasets.annotation_files import (BBOX_HEADER, LANDMARK_HEADER,
+                                         write_annotation_file)
 
 #: The drawn attributes, with CelebA's names, in the file's column order.
 DEMO_ATTRIBUTES: Tuple[str, ...] = ('Bangs', 'Black_Hair', 'Blond_Hair',
@@ -287,12 +289,6 @@ def _split_sizes(n: int, ratios: Sequence[float]) -> List[int]:
     return sizes
 
 
-def _write_lines(path: str, lines: List[str]) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w', encoding='ascii', newline='\n') as f:
-        f.write(''.join(line + '\n' for line in lines))
-
-
 def generate_demo_faces(out_dir: str,
                         num_images: int = 200,
                         seed: int = 0,
@@ -346,23 +342,17 @@ def generate_demo_faces(out_dir: str,
     partition = np.repeat([0, 1, 2], sizes)[np.random.default_rng(
         [seed, 2]).permutation(num_images)]
     num_ids = max(1, num_images // 5)
-    attr = [str(num_images), ' '.join(DEMO_ATTRIBUTES)]
-    bbox = [str(num_images), 'image_id x_1 y_1 width height']
-    lmk = [str(num_images), 'lefteye_x lefteye_y righteye_x righteye_y '
-           'nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y']
-    ident, part = [], []
+    attr, bbox, lmk, ident, part = {}, {}, {}, {}, {}
     for i in range(num_images):
         rng = np.random.default_rng([seed, 0, i])
         img, box, lms, a = _draw_face(rng, image_size)
         img_id = f'{i + 1:06d}.jpg'
         cv2.imwrite(osp.join(paths['img_dir'], img_id), img, _JPEG)
-        # CelebA right-aligns each value to width 2: ' 1' and '-1'.
-        attr.append(img_id + ' ' + ' '.join(f'{a[k]:2d}'
-                                            for k in DEMO_ATTRIBUTES))
-        bbox.append(' '.join([img_id] + [str(v) for v in box]))
-        lmk.append(' '.join([img_id] + [str(v) for v in lms.ravel()]))
-        ident.append(f'{img_id} {int(rng.integers(1, num_ids + 1))}')
-        part.append(f'{img_id} {partition[i]}')
+        attr[img_id] = [a[k] for k in DEMO_ATTRIBUTES]
+        bbox[img_id] = box
+        lmk[img_id] = lms.ravel()
+        ident[img_id] = [int(rng.integers(1, num_ids + 1))]
+        part[img_id] = [partition[i]]
 
     num_bg = int(round(num_images * background_ratio))
     backgrounds = []
@@ -373,11 +363,15 @@ def generate_demo_faces(out_dir: str,
         cv2.imwrite(osp.join(paths['background_dir'], img_id), img, _JPEG)
         backgrounds.append(img_id)
 
-    for key, lines in (('attr_file', attr), ('bbox_file', bbox),
-                       ('landmark_file', lmk), ('identity_file', ident),
-                       ('partition_file', part)):
-        _write_lines(paths[key], lines)
-    _write_lines(paths['background_file'], backgrounds)
+    # CelebA right-aligns each attribute value to width 2: ' 1' and '-1'.
+    write_annotation_file(paths['attr_file'], attr, DEMO_ATTRIBUTES, width=2)
+    write_annotation_file(paths['bbox_file'], bbox, BBOX_HEADER)
+    write_annotation_file(paths['landmark_file'], lmk, LANDMARK_HEADER)
+    write_annotation_file(paths['identity_file'], ident)
+    write_annotation_file(paths['partition_file'], part)
+    with open(paths['background_file'], 'w', encoding='ascii',
+              newline='\n') as file:
+        file.write(''.join(name + '\n' for name in backgrounds))
     return dict(
         data_root=out_dir,
         num_faces=num_images,
@@ -385,24 +379,3 @@ def generate_demo_faces(out_dir: str,
         split_sizes=dict(zip(('train', 'val', 'test'), sizes)),
         attribute_names=DEMO_ATTRIBUTES,
         **paths)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description='Write a drawn face dataset in the CelebA layout.')
-    parser.add_argument('out_dir', help='dataset root to write')
-    parser.add_argument('--num-images', type=int, default=200,
-                        help='number of face images')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--image-size', type=int, nargs=2, default=[128, 128],
-                        metavar=('W', 'H'))
-    parser.add_argument('--background-ratio', type=float, default=0.15)
-    args = parser.parse_args()
-    info = generate_demo_faces(args.out_dir, args.num_images, args.seed,
-                               tuple(args.image_size), args.background_ratio)
-    print(f'wrote {info["num_faces"]} faces {info["split_sizes"]} and '
-          f'{info["num_backgrounds"]} backgrounds to {args.out_dir}')
-
-
-if __name__ == '__main__':
-    main()
