@@ -96,7 +96,16 @@ def test_benchmark_data_pipeline_main(data_env, load_tool):
     ])
     assert report['data_roots']['celeba_root'].startswith(
         fake_roots['celeba'])
-    assert report['dataset']['train_samples'] > 0
+    # the multi-source train set: every source's partition-0 images
+    sources = report['dataset']['sources']
+    assert sources == {
+        name: _train_rows(fake_roots[key])
+        for name, key in (('CelebADataset', 'celeba'),
+                          ('LFWADataset', 'lfwa'),
+                          ('WildFaceDataset', 'wild'))
+    }
+    assert report['dataset']['train_samples'] == sum(sources.values())
+    assert report['dataset']['batch_size'] == 2
     assert report['train_samples_per_s'] > 0
     for workers in (0, 1):
         entry = report['pipeline'][f'workers_{workers}']
@@ -105,6 +114,22 @@ def test_benchmark_data_pipeline_main(data_env, load_tool):
             entry['pipeline_samples_per_s'] / report['train_samples_per_s'],
             rel=1e-2)
         assert entry['end_to_end_samples_per_s'] > 0
+
+
+def _train_rows(root: str) -> int:
+    """Images of partition 0 in a layout's partition file."""
+    with open(osp.join(root, 'Eval', 'list_eval_partition.txt')) as f:
+        return sum(line.split()[1] == '0' for line in f if line.strip())
+
+
+def test_pipeline_rate_counts_the_samples_it_times(data_env, load_tool):
+    """The rate's numerator: 3 batches of 2 samples (the first batch,
+    which starts the workers, is timed apart)."""
+    module = load_tool('benchmark_data_pipeline')
+    cfg = Config.fromfile(osp.join(REPO_ROOT, module.DEFAULT_CONFIG))
+    timing = module.time_pipeline(cfg, 0, 2, 3)
+    assert timing['samples'] == 6
+    assert timing['samples_per_s'] > 0 and timing['first_batch_s'] > 0
 
 
 def test_benchmark_cascade_main(fake_roots, load_tool):
@@ -122,8 +147,12 @@ def test_benchmark_cascade_main(fake_roots, load_tool):
         image = report['images'][name]
         assert set(image['stages']) == {'s', 'm', 'l'}
         counts = image['num_proposals']
-        assert 0 < counts['s'] <= 3 and counts['s'] >= counts['m'] >= \
+        # every window passes threshold 0: S keeps exactly max_proposals
+        assert counts['s'] == 3 and counts['s'] >= counts['m'] >= \
             counts['l']
+        assert image['gmacs'] == pytest.approx(
+            sum(stage['gmacs'] for stage in image['stages'].values()),
+            abs=2e-4)
         assert image['stages']['s']['gmacs'] > 0
         assert image['stages']['m']['seconds'] > 0
         assert image['gflops_ratio'] > 0
@@ -154,15 +183,18 @@ def test_cascade_recall_main(fake_roots, monkeypatch, load_tool, tmp_path):
         'model.test_cfg.max_proposals=4'
     ])
     assert out.exists()
-    assert report['images'] == 2 and report['faces'] >= 2
+    # the generated wild images have one labelled face each
+    assert report['images'] == 2 and report['faces'] == 2
     # (M and L calibrate their windows, so recall need not fall per stage)
-    assert all(0 <= report['recall'][k] <= 1 for k in 'sml')
-    assert 0 < report['boxes_per_image']['s'] <= 4
+    # found faces over 2 faces: 0, 0.5 or 1
+    assert all(report['recall'][k] in (0, 0.5, 1) for k in 'sml')
+    # threshold 0: S keeps max_proposals windows per image
+    assert report['boxes_per_image']['s'] == 4
     assert report['boxes_per_image']['s'] >= report['boxes_per_image']['l']
     # every L_Net box falls in exactly one IoU band
     # (each fraction is rounded to 4 decimals)
     assert sum(report['l_boxes_by_iou'].values()) == pytest.approx(1, abs=1e-3)
-    assert 0 <= report['top_box_found'] <= 1
+    assert report['top_box_found'] in (0, 0.5, 1)
     on_labels = report['l_net_on_labelled_boxes']
     assert 0 <= on_labels['face_prob_mean'] <= 1
     assert 0 <= on_labels['face_prob_2x_window_mean'] <= 1
