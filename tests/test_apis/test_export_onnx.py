@@ -10,8 +10,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from mcfa_mm.apis import get_model, inference_faces, init_face_model
-from mcfa_mm.apis.onnx_export import export_onnx
+from mcfa_mm.apis import (export_onnx, get_model, inference_faces,
+                          init_face_model)
 from mcfa_mm.models.detectors.cascade import CascadeFaceFinder
 
 ATOL = 1e-4

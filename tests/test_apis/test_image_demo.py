@@ -1,7 +1,6 @@
 """tools/demo/image_demo.py on generated photos with a tiny model."""
 import glob
 import json
-import os
 import os.path as osp
 import re
 import shutil
@@ -111,10 +110,10 @@ def test_model_errors_exit_2(demo, shipped_tiny, photos, tmp_path, capsys):
 
 
 def test_positional_config_and_checkpoint(demo, tiny_zoo, photos, tmp_path,
-                                          capsys):
+                                          capsys, monkeypatch):
     """The CLI of before the model zoo: IMAGE CONFIG CHECKPOINT."""
     out_file = str(tmp_path / 'drawn.jpg')
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert demo.main([str(photos / 'a.jpg'), tiny_zoo['config'],
                       tiny_zoo['checkpoint'], '--mode', 'crop',
                       '--pred-score-thr', '0', '--out-file', out_file]) == 0

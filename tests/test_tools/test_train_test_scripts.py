@@ -195,12 +195,13 @@ def test_image_demo_and_plot_logs(trained):
         str(config),
         str(work_dir / 'iter_4.pth'), '--device', 'cpu', '--mode', 'crop',
         '--score-thr', '0', '--out-file',
-        str(out_file)
+        str(out_file), '--out-dir',
+        str(tmp_path / 'demo')
     ], tmp_path)
-    # the summary is the last top-level JSON object printed
-    lines = result.stdout.splitlines()
-    start = max(i for i, line in enumerate(lines) if line == '{')
-    summary = json.loads('\n'.join(lines[start:]))
+    assert ': 1 face\n' in result.stdout
+    # one JSON line per image
+    with open(tmp_path / 'demo' / 'faces.jsonl') as file:
+        summary, = [json.loads(line) for line in file]
     face, = summary['faces']
     assert len(face['keypoints']) == 5 and len(face['attributes']) == 4
     assert {name for name, _ in face['attributes']} <= set(NAMES)

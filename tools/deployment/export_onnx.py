@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.apis import init_face_model
-from mcfa_mm.apis.onnx_export import CropFaceNet, SNetFaceMap, export_onnx
+from mcfa_mm.apis import (CropFaceNet, SNetFaceMap, export_onnx,
+                          init_face_model)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
