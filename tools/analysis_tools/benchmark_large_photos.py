@@ -1,0 +1,330 @@
+"""Cascade time, peak memory and faces found on large photos (JSON, plot).
+
+Builds photos of 0.3, 1, 4, 12 and 24 megapixels (4:3) by pasting real
+faces of the in-the-wild test split (``$MCFA_WILD_ROOT``, default
+``../shared/data/wild``) onto a smooth background, six per photo with box
+sides of 3 to 30 % of the photo's shorter side, and writes them as JPEG.
+Each photo is then searched in cascade mode by
+:func:`mcfa_mm.apis.inference_faces` from its file (decoding included) in a
+fresh process, so that the peak RSS reported is that photo's. Per photo:
+``seconds`` (one call, after a warm-up call on a small image),
+``peak_rss_mb`` and ``rss_before_mb`` (the process's peak before the photo:
+Python, torch and the model), ``detections`` and ``placed_found`` (placed
+faces that a detection overlaps at IoU >= 0.5).
+
+``--group N`` adds a group photo of N real faces tiled on one canvas, and
+``--wild-upscaled N`` the first N wild test photos upscaled 4x, searched
+with the config's ``max_pyramid_side`` and without it: what the bound costs
+in faces found. With ``none`` as checkpoint the weights are random: the
+script runs, but its times and counts mean nothing about a trained model.
+
+Example (the measurement of docs/benchmarks.md)::
+
+    python tools/analysis_tools/benchmark_large_photos.py \\
+        configs/mcfa/mcfa_vgg16-w025-128px_cascade_wild.py CHECKPOINT \\
+        --group 50 --wild-upscaled 50 \\
+        --out docs/bench/large_photos.json --plot docs/bench/large_photos.png
+"""
+import argparse
+import math
+import os
+import os.path as osp
+import resource
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_WILD = osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild')
+#: Face box sides of a photo, as fractions of its shorter side.
+FACE_FRACTIONS = (0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
+#: A face is pasted with this much context: crop side / box side.
+CONTEXT = 1.5
+
+
+def wild_faces(wild_root: str, count: int) -> List[tuple]:
+    """The first ``count`` labelled faces of the wild test split.
+
+    Returns:
+        list[tuple]: ``(image, box)``: the BGR photo and its face's
+        ``x1, y1, x2, y2``.
+    """
+    import mcfa_mm  # noqa: F401  (registers the dataset)
+    from mcfa_mm.utils import read_image
+    from mmdet.registry import DATASETS
+    dataset = DATASETS.build(
+        dict(type='WildFaceDataset', data_root=wild_root, split='test',
+             pipeline=[], test_mode=True))
+    faces = []
+    for index in range(min(count, len(dataset))):
+        info = dataset.get_data_info(index)
+        faces.append((read_image(info['img_path']),
+                      np.array(info['instances'][0]['bbox'], np.float64)))
+    if not faces:
+        raise ValueError(f'no test faces under {wild_root}')
+    return faces
+
+
+def face_patch(image: np.ndarray, box: np.ndarray, side: int) -> tuple:
+    """The face with context, resized so that its box side is ``side``.
+
+    Returns:
+        tuple: The patch and the face box inside it.
+    """
+    long_side = max(box[2] - box[0], box[3] - box[1])
+    centre = (box[:2] + box[2:]) / 2
+    half = CONTEXT * long_side / 2
+    x0, y0 = (centre - half).astype(int)
+    crop_side = int(2 * half)
+    padded = cv2.copyMakeBorder(image, crop_side, crop_side, crop_side,
+                                crop_side, cv2.BORDER_REFLECT)
+    crop = padded[y0 + crop_side:y0 + 2 * crop_side,
+                  x0 + crop_side:x0 + 2 * crop_side]
+    scale = side / long_side
+    patch = cv2.resize(crop, (max(1, round(crop_side * scale)), ) * 2)
+    inner = (box - [x0, y0, x0, y0]) * scale
+    return patch, inner
+
+
+def background(width: int, height: int, seed: int) -> np.ndarray:
+    """A smooth random colour field, face-free."""
+    rng = np.random.RandomState(seed)
+    small = rng.randint(40, 220, (6, 8, 3)).astype(np.uint8)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def paste(canvas: np.ndarray, faces: Sequence[tuple], sides: Sequence[int],
+          positions: Sequence[tuple]) -> np.ndarray:
+    """Paste face ``i`` with box side ``sides[i]`` at ``positions[i]``.
+
+    Returns:
+        np.ndarray: ``(N, 4)`` face boxes in the canvas.
+    """
+    boxes = []
+    for (image, box), side, (x, y) in zip(faces, sides, positions):
+        patch, inner = face_patch(image, box, side)
+        h, w = patch.shape[:2]
+        canvas[y:y + h, x:x + w] = patch[:canvas.shape[0] - y,
+                                         :canvas.shape[1] - x]
+        boxes.append(inner + [x, y, x, y])
+    return np.array(boxes)
+
+
+def large_photo(faces: Sequence[tuple], megapixels: float,
+                seed: int = 0) -> tuple:
+    """A 4:3 photo of ``megapixels`` with one face per FACE_FRACTIONS,
+    side by side in one row at random heights."""
+    height = int(round(math.sqrt(megapixels * 1e6 * 3 / 4)))
+    width = int(round(height * 4 / 3))
+    canvas = background(width, height, seed)
+    rng = np.random.RandomState(seed)
+    sides = [max(8, int(f * height)) for f in FACE_FRACTIONS]
+    positions, x = [], 0
+    gap = (width - sum(int(CONTEXT * s) + 1 for s in sides)) // len(sides)
+    for side in sides:
+        extent = int(CONTEXT * side) + 1
+        positions.append((x, int(rng.randint(0, max(1, height - extent)))))
+        x += extent + max(gap, 0)
+    chosen = [faces[(seed + i) % len(faces)] for i in range(len(sides))]
+    return canvas, paste(canvas, chosen, sides, positions)
+
+
+def group_photo(faces: Sequence[tuple], count: int, seed: int = 0) -> tuple:
+    """``count`` faces with box sides of 90-150 px tiled on a grid."""
+    rng = np.random.RandomState(seed)
+    sides = rng.randint(90, 151, count)
+    cell = int(CONTEXT * 150) + 10
+    columns = int(math.ceil(math.sqrt(count * 2)))
+    rows = int(math.ceil(count / columns))
+    canvas = background(columns * cell, rows * cell, seed)
+    positions = [((i % columns) * cell, (i // columns) * cell)
+                 for i in range(count)]
+    chosen = [faces[i % len(faces)] for i in range(count)]
+    return canvas, paste(canvas, chosen, sides, positions)
+
+
+def search(config: str, checkpoint: Optional[str], paths: List[str],
+           boxes: List[np.ndarray], test_cfg: dict) -> dict:
+    """Run the cascade on ``paths`` in this (fresh) process.
+
+    Returns:
+        dict: ``seconds`` (per photo), ``peak_rss_mb``, ``rss_before_mb``,
+        ``detections`` and ``placed_found`` (per photo, IoU >= 0.5).
+    """
+    import torch
+
+    from mcfa_mm.apis import inference_faces
+    from mmdet.apis import init_detector
+    from mmdet.structures.bbox import bbox_overlaps
+    torch.manual_seed(0)
+    model = init_detector(config, checkpoint, device='cpu')
+    model.test_cfg.update(test_cfg, mode='cascade')
+    inference_faces(model, np.zeros((120, 160, 3), np.uint8))  # warm-up
+    rss_before = _peak_rss_mb()
+    seconds, detections, found = [], [], []
+    for path, placed in zip(paths, boxes):
+        start = time.perf_counter()
+        pred = inference_faces(model, path).pred_instances
+        seconds.append(round(time.perf_counter() - start, 3))
+        detections.append(len(pred))
+        hits = 0
+        if len(pred):
+            overlaps = bbox_overlaps(
+                torch.as_tensor(placed, dtype=torch.float32), pred.bboxes)
+            hits = int((overlaps.max(1).values >= 0.5).sum())
+        found.append(hits)
+    return dict(seconds=seconds, peak_rss_mb=_peak_rss_mb(),
+                rss_before_mb=rss_before, detections=detections,
+                placed_found=found)
+
+
+def _peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def in_fresh_process(*args) -> dict:
+    """:func:`search` in a new process (its own peak RSS)."""
+    with ProcessPoolExecutor(1, mp_context=get_context('spawn')) as pool:
+        return pool.submit(search, *args).result()
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='a cascade-mode config')
+    parser.add_argument('checkpoint', help="checkpoint, or 'none' (random)")
+    parser.add_argument('--megapixels', type=float, nargs='+',
+                        default=[0.3, 1, 4, 12, 24])
+    parser.add_argument('--group', type=int, default=0,
+                        help='also a group photo of this many faces')
+    parser.add_argument('--wild-upscaled', type=int, default=0,
+                        help='also this many wild test photos upscaled 4x, '
+                        'with and without max_pyramid_side')
+    parser.add_argument('--wild-root',
+                        default=os.environ.get('MCFA_WILD_ROOT', DEFAULT_WILD))
+    parser.add_argument('--max-pyramid-side', type=int, default=None,
+                        help="test_cfg.max_pyramid_side (0: no bound; "
+                        "default: the config's)")
+    parser.add_argument('--out', default=None, help='JSON results file')
+    parser.add_argument('--plot', default=None, help='PNG of time and '
+                        'peak RSS against megapixels')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    import mmengine
+    from mmengine.config import Config
+
+    from mcfa_mm.models.detectors.cascade import CASCADE_DEFAULTS
+    from mcfa_mm.utils.benchmarking import machine_info
+    checkpoint = None if args.checkpoint == 'none' else args.checkpoint
+    test_cfg = {}
+    if args.max_pyramid_side is not None:
+        test_cfg['max_pyramid_side'] = args.max_pyramid_side or None
+    # the settings in force: the cascade's defaults, the config's, ours
+    model_cfg = dict(CASCADE_DEFAULTS)
+    model_cfg.update(Config.fromfile(args.config).model.get('test_cfg', {}))
+    model_cfg.update(test_cfg)
+    faces = wild_faces(args.wild_root, 64)
+    report: Dict = dict(
+        machine=machine_info(), config=args.config,
+        checkpoint=args.checkpoint, test_cfg=model_cfg, photos=[])
+    if checkpoint is None:
+        report['warning'] = ('random weights: the times and counts say '
+                             'nothing about a trained model')
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def run(name: str, image: np.ndarray, boxes: np.ndarray,
+                cfg: dict) -> dict:
+            path = osp.join(tmp, f'{name}.jpg')
+            cv2.imwrite(path, image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            result = in_fresh_process(args.config, checkpoint, [path],
+                                      [boxes], cfg)
+            return dict(
+                name=name, width=image.shape[1], height=image.shape[0],
+                megapixels=round(image.shape[0] * image.shape[1] / 1e6, 2),
+                faces_placed=len(boxes),
+                face_sides=[int(max(b[2] - b[0], b[3] - b[1]))
+                            for b in boxes],
+                seconds=result['seconds'][0],
+                peak_rss_mb=result['peak_rss_mb'],
+                rss_before_mb=result['rss_before_mb'],
+                detections=result['detections'][0],
+                placed_found=result['placed_found'][0])
+
+        for megapixels in args.megapixels:
+            image, boxes = large_photo(faces, megapixels)
+            report['photos'].append(
+                run(f'{megapixels:g}MP', image, boxes, test_cfg))
+        if args.group:
+            image, boxes = group_photo(faces, args.group)
+            report['group'] = run(f'group{args.group}', image, boxes,
+                                  test_cfg)
+        if args.wild_upscaled:
+            report['wild_upscaled'] = wild_upscaled(
+                args, checkpoint, test_cfg, tmp)
+    if args.out:  # creates the folder
+        mmengine.dump(report, args.out, indent=1)
+    if args.plot:
+        plot(report, args.plot)
+    print(mmengine.dump(report, file_format='json', indent=1))
+    return report
+
+
+def wild_upscaled(args, checkpoint: Optional[str], test_cfg: dict,
+                  tmp: str) -> dict:
+    """The first wild test photos upscaled 4x, with the bound and
+    without: faces found (IoU >= 0.5), time and peak RSS."""
+    paths, boxes = [], []
+    for index, (image, box) in enumerate(
+            wild_faces(args.wild_root, args.wild_upscaled)):
+        path = osp.join(tmp, f'wild4x_{index}.jpg')
+        cv2.imwrite(path, cv2.resize(image, None, fx=4, fy=4),
+                    [cv2.IMWRITE_JPEG_QUALITY, 90])
+        paths.append(path)
+        boxes.append(box[None] * 4)
+    report = dict(photos=len(paths))
+    for name, cfg in (('bounded', test_cfg),
+                      ('unbounded', dict(test_cfg, max_pyramid_side=None))):
+        result = in_fresh_process(args.config, checkpoint, paths, boxes, cfg)
+        report[name] = dict(
+            faces_found=sum(result['placed_found']),
+            seconds_mean=round(float(np.mean(result['seconds'])), 3),
+            seconds_max=max(result['seconds']),
+            peak_rss_mb=result['peak_rss_mb'])
+    return report
+
+
+def plot(report: dict, out: str) -> None:
+    """Time and peak RSS against megapixels, one panel each."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    photos = report['photos']
+    megapixels = [p['megapixels'] for p in photos]
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for axis, key, label in ((axes[0], 'seconds', 'seconds per photo'),
+                             (axes[1], 'peak_rss_mb', 'peak RSS (MB)')):
+        axis.plot(megapixels, [p[key] for p in photos], 'o-')
+        axis.set_xlabel('megapixels')
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+    axes[1].plot(megapixels, [p['rss_before_mb'] for p in photos], '--',
+                 color='grey', label='before the photo')
+    axes[1].legend()
+    side = report['test_cfg'].get('max_pyramid_side')
+    figure.suptitle(f'cascade on large photos (max_pyramid_side={side})')
+    figure.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    figure.savefig(out, dpi=100)
+    plt.close(figure)
+
+
+if __name__ == '__main__':
+    main()
