@@ -2,8 +2,8 @@
 # (tools/misc/make_demo_faces.py). Trains and evaluates in a few minutes on
 # 2 CPU cores. Root: $MCFA_DEMO_ROOT, else data/demo_faces.
 _base_ = [
-    '../_base_/models/mcfa_vgg16.py', '../_base_/schedules/adam_8e.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/mcfa_vgg16.py', '../_base_/datasets/face_loaders.py',
+    '../_base_/schedules/adam_8e.py', '../_base_/default_runtime.py'
 ]
 demo_root = '{{$MCFA_DEMO_ROOT:data/demo_faces}}/'
 input_size = 64
@@ -41,27 +41,16 @@ test_pipeline = [
 demo_faces = dict(
     type='CelebADataset', data_root=demo_root,
     data_prefix=dict(img='Img/img_celeba/'))
+loader = dict(batch_size=16, num_workers=1)
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=None,
+    _base_.train_loader, **loader,
     dataset=dict(demo_faces, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    _base_.test_loader, **loader,
     dataset=dict(
         demo_faces, split='val', test_mode=True, pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    _base_.test_loader, **loader,
     dataset=dict(
         demo_faces, split='test', test_mode=True, pipeline=test_pipeline))
 val_evaluator = [

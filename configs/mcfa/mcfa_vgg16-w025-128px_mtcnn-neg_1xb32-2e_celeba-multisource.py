@@ -27,23 +27,12 @@ mining_train_pipeline = [
     dict(type='FaceColorJitter', prob=0.5),
     dict(type='PackFaceInputs')
 ]
+# the base's sources, the photos mined with the pipeline above
 train_dataloader = dict(
     dataset=dict(datasets=[
-        dict(
-            type='CelebADataset',
-            data_root={{_base_.celeba_root}},
-            split='train',
-            pipeline={{_base_.crop_train_pipeline}}),
-        dict(
-            type='LFWADataset',
-            data_root={{_base_.lfwa_root}},
-            split='train',
-            pipeline=mining_train_pipeline),
-        dict(
-            type='WildFaceDataset',
-            data_root={{_base_.wild_root}},
-            split='train',
-            pipeline=mining_train_pipeline)
+        d if d['type'] == 'CelebADataset' else dict(
+            d, pipeline=mining_train_pipeline)
+        for d in _base_.train_dataloader.dataset.datasets
     ]))
 
 # a fine-tune: short warm-up, then cosine from a quarter of the base rate
