@@ -13,6 +13,8 @@ default_hooks = dict(
         backend_args=dict(backend='atomic_local')),
     # a NaN / inf loss stops training, naming the loss, its stage and task
     check_loss=dict(type='CheckFiniteLossHook', interval=1),
+    # a checkpoint of another model is an error naming the file and keys
+    checkpoint_fit=dict(type='CheckpointFitHook'),
     visualization=dict(type='DetVisualizationHook'))
 # L_Net's per-attribute weights (and every stage's entropy) in the log
 custom_hooks = [

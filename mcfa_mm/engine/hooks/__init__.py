@@ -1,4 +1,7 @@
+from .checkpoint_fit_hook import CheckpointFitHook
 from .dynamic_weight_hook import DynamicWeightLoggerHook
 from .invalid_loss_hook import CheckFiniteLossHook
 
-__all__ = ['CheckFiniteLossHook', 'DynamicWeightLoggerHook']
+__all__ = [
+    'CheckpointFitHook', 'CheckFiniteLossHook', 'DynamicWeightLoggerHook'
+]
