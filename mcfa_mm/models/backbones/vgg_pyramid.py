@@ -1,6 +1,6 @@
 """The three VGG-16 slices of MCFA over an average-pooled image pyramid."""
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -57,6 +57,29 @@ class VGGSlice(nn.Sequential):
             layers[f'pool{block}'] = nn.MaxPool2d(2, 2)
         super().__init__(layers)
         self.out_channels = in_channels
+        self.num_blocks = num_blocks
+
+    def forward_blocks(self, x: Tensor,
+                       out_indices: Sequence[int]) -> Tuple[Tensor, ...]:
+        """Run the slice and keep the pooled output of some blocks.
+
+        Args:
+            x (Tensor): Images ``(B, 3, H, W)``.
+            out_indices (Sequence[int]): 0-based block indices; block ``i``'s
+                pooled map has stride ``2 ** (i + 1)``.
+
+        Returns:
+            tuple[Tensor]: The chosen blocks' maps, in block order.
+        """
+        outs = []
+        for name, layer in self.named_children():
+            x = layer(x)
+            # `pool{b}` closes block b (1-based)
+            if name.startswith('pool') and int(name[4:]) - 1 in out_indices:
+                outs.append(x)
+            if len(outs) == len(out_indices):
+                break  # later blocks are not needed
+        return tuple(outs)
 
 
 @MODELS.register_module()
@@ -78,11 +101,21 @@ class MCFAPyramidVGG(BaseModule):
             VGG-16; 0.25 gives a CPU-sized model of the same architecture).
         with_bn (bool): BatchNorm after each conv.
         num_stages (int): 1 (S), 2 (S+M) or 3 (S+M+L) sub-networks to build.
+        out_indices (Sequence[int], optional): Turn the backbone into an
+            ordinary multi-scale one for a stock MMDetection detector and
+            neck (e.g. RetinaNet with FPN): only the slice of the last
+            stage (``num_stages``: 1 S_Net, 2 M_Net, 3 L_Net) is built, it
+            runs on the whole input at its own resolution (no pyramid, any
+            size divisible by 32), and ``forward`` returns the pooled maps
+            of these 0-based VGG blocks; block ``i`` has stride
+            ``2 ** (i + 1)`` and :attr:`out_channels` channels, e.g.
+            ``(2, 3, 4)`` gives conv3_3, conv4_3 and conv5_3 at strides 8,
+            16 and 32. Defaults to None: MCFA's cascade outputs.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint='vgg16.pth')`` loads ImageNet VGG-16 weights from a
             local file in torchvision's (``features.N.weight``) or the
-            original Caffe (``conv1_1.weight``) key layout into all three
-            slices (see :meth:`init_weights`).
+            original Caffe (``conv1_1.weight``) key layout into all the
+            built slices (see :meth:`init_weights`).
     """
 
     def __init__(self,
@@ -90,6 +123,7 @@ class MCFAPyramidVGG(BaseModule):
                  widen_factor: float = 1.0,
                  with_bn: bool = False,
                  num_stages: int = 3,
+                 out_indices: Optional[Sequence[int]] = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if input_size % 32:
@@ -99,10 +133,18 @@ class MCFAPyramidVGG(BaseModule):
             raise ValueError(f'num_stages must be 1, 2 or 3, got {num_stages}')
         self.input_size = input_size
         self.widen_factor = widen_factor
-        self.stages = STAGES[:num_stages]
+        self.out_indices = self._check_out_indices(out_indices, num_stages)
+        if self.out_indices is None:
+            self.stages = STAGES[:num_stages]
+        else:
+            # a stock detector uses one slice: the others would be
+            # parameters without gradients (an error under DDP)
+            self.stages = (STAGES[num_stages - 1], )
         for stage in self.stages:
             setattr(self, f'{stage}_net',
                     VGGSlice(STAGE_BLOCKS[stage], widen_factor, with_bn))
+        if self.out_indices is not None:
+            return
         # S's pooled map is (input/4)/8 = input/32 wide: one kernel covers it.
         self.s_map_size = input_size // 32
         self.s_channels = _scaled(256, widen_factor)
@@ -110,9 +152,37 @@ class MCFAPyramidVGG(BaseModule):
             nn.Conv2d(self.s_net.out_channels, self.s_channels,
                       self.s_map_size), nn.ReLU(inplace=True))
 
+    @staticmethod
+    def _check_out_indices(out_indices: Optional[Sequence[int]],
+                           num_stages: int) -> Optional[Tuple[int, ...]]:
+        """``out_indices`` as a sorted tuple; raise if out of range."""
+        if out_indices is None:
+            return None
+        indices = tuple(sorted(set(int(i) for i in out_indices)))
+        num_blocks = STAGE_BLOCKS[STAGES[num_stages - 1]]
+        if not indices or indices[0] < 0 or indices[-1] >= num_blocks:
+            raise ValueError(
+                f'out_indices must be non-empty block indices in [0, '
+                f'{num_blocks}) for num_stages={num_stages}, got '
+                f'{tuple(out_indices)}')
+        return indices
+
+    @property
+    def out_channels(self) -> Tuple[int, ...]:
+        """Channels of each ``out_indices`` map (for the neck's config)."""
+        if self.out_indices is None:
+            raise AttributeError('out_channels is defined with out_indices '
+                                 'only; see stage_channels')
+        return tuple(
+            _scaled(VGG16_BLOCKS[i][1], self.widen_factor)
+            for i in self.out_indices)
+
     @property
     def stage_channels(self) -> Dict[str, int]:
-        """Channels of each stage's output map."""
+        """Channels of each stage's output map (cascade mode)."""
+        if self.out_indices is not None:
+            raise AttributeError('stage_channels is defined without '
+                                 'out_indices only; see out_channels')
         channels = {'s': self.s_channels}
         for stage in self.stages[1:]:
             channels[stage] = getattr(self, f'{stage}_net').out_channels
@@ -130,8 +200,14 @@ class MCFAPyramidVGG(BaseModule):
 
         Returns:
             tuple[Tensor]: S's shared map ``(B, 256w, h, w)`` (1x1 at
-            ``input_size``), then M's and L's pooled conv maps.
+            ``input_size``), then M's and L's pooled conv maps; with
+            ``out_indices``, the chosen blocks' maps of the one slice.
         """
+        if self.out_indices is not None:
+            if num_stages is not None:
+                raise ValueError('num_stages has no meaning with out_indices')
+            return getattr(self, f'{self.stages[0]}_net').forward_blocks(
+                x, self.out_indices)
         num_stages = num_stages or len(self.stages)
         pyramid = [x]
         for _ in range(STAGE_LEVELS['s']):
