@@ -11,6 +11,7 @@ from mmdet.structures.bbox import BaseBoxes
 from mmdet.visualization import DetLocalVisualizer
 from mmdet.visualization.palette import _get_adaptive_scales
 from ..datasets.metainfo import CELEBA_ATTRIBUTES, LANDMARK_NAMES
+from ..utils.pixel_mapping import to_original_pixels
 
 ColorType = Union[str, Tuple[int, int, int]]
 
@@ -299,16 +300,14 @@ def gt_to_original(instances: InstanceData, meta: dict) -> InstanceData:
         InstanceData: A mapped copy.
     """
     instances = _with_tensor_boxes(instances)
-    scale = torch.as_tensor(
-        meta.get('scale_factor', (1., 1.)), dtype=torch.float32)
-    offset = torch.as_tensor(
-        meta.get('crop_offset', (0., 0.)), dtype=torch.float32)
+    scale = meta.get('scale_factor', (1., 1.))
+    offset = meta.get('crop_offset', (0., 0.))
     if 'bboxes' in instances:
-        instances.bboxes = (
-            instances.bboxes.float() / scale.repeat(2) + offset.repeat(2))
+        instances.bboxes = to_original_pixels(instances.bboxes.float(), scale,
+                                              offset)
     if 'keypoints' in instances:
         keypoints = torch.as_tensor(instances.keypoints).float()
-        mapped = keypoints / scale + offset
+        mapped = to_original_pixels(keypoints, scale, offset)
         if 'keypoints_visible' in instances:
             visible = torch.as_tensor(instances.keypoints_visible) > 0
             mapped = torch.where(visible[..., None], mapped, keypoints)

@@ -15,6 +15,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
+from ...utils.pixel_mapping import to_original_pixels
 from ..metainfo import FACE, NON_FACE, PART_FACE
 
 #: Per-instance keys, moved together when instances are selected.
@@ -83,9 +84,10 @@ def crop_results(results: dict, crop: Sequence[int]) -> None:
         keypoints[visible] -= np.array([x0, y0], dtype=keypoints.dtype)
         results['gt_keypoints'] = keypoints
 
-    scale = np.asarray(results.get('scale_factor', (1., 1.)), np.float32)
-    offset = np.asarray(results.get('crop_offset', np.zeros(2)), np.float32)
-    results['crop_offset'] = offset + np.array([x0, y0], np.float32) / scale
+    # the crop's origin, like any input pixel, mapped to original pixels
+    results['crop_offset'] = to_original_pixels(
+        np.array([x0, y0], np.float32), results.get('scale_factor', (1., 1.)),
+        results.get('crop_offset', (0., 0.)))
 
 
 def select_instances(results: dict, index: np.ndarray) -> None:

@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from mcfa_mm.datasets.metainfo import LEFT_EYE_INDEX, RIGHT_EYE_INDEX
+from mcfa_mm.utils.pixel_mapping import to_original_pixels
 from .utils import check_match_mode, match_faces, to_numpy
 
 
@@ -232,11 +233,9 @@ class LandmarkNME(BaseMetric):
         Returns:
             tuple: The keypoints and boxes in original-image pixels.
         """
-        scale = np.asarray(scale_factor, dtype=np.float32).reshape(-1)[:2]
-        offset = np.asarray(crop_offset, dtype=np.float32).reshape(-1)[:2]
-        kpts = kpts / scale + offset
+        kpts = to_original_pixels(kpts, scale_factor, crop_offset)
         if boxes is not None:
-            boxes = boxes / np.tile(scale, 2) + np.tile(offset, 2)
+            boxes = to_original_pixels(boxes, scale_factor, crop_offset)
         return kpts, boxes
 
     def _log_table(self, errors: np.ndarray, metrics: Dict[str,

@@ -1,6 +1,7 @@
 """The MCFA detector: cascade of S_Net, M_Net, L_Net with a multi-task head."""
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -9,6 +10,7 @@ from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mcfa_mm.utils.pixel_mapping import to_original_pixels
 from .cascade import CascadeFaceFinder
 from ..heads.mcfa_head import split_instances
 
@@ -196,11 +198,11 @@ def to_original_image(instances: InstanceData,
     Returns:
         InstanceData: The same instances in original-image pixels.
     """
-    fields = {k: instances[k] for k in ('bboxes', 'keypoints')
-              if k in instances}
-    mapped = batch_to_original_image(fields, [meta] * len(instances))
-    for key, value in mapped.items():
-        instances[key] = value
+    for key in ('bboxes', 'keypoints'):
+        if key in instances:
+            instances[key] = to_original_pixels(
+                instances[key], meta.get('scale_factor', (1., 1.)),
+                meta.get('crop_offset', (0., 0.)))
     return instances
 
 
@@ -218,18 +220,13 @@ def batch_to_original_image(fields: Dict[str, Tensor],
         dict[str, Tensor]: The fields in original-image pixels; the same
         numbers as :func:`to_original_image` row by row.
     """
-    bboxes = fields['bboxes']
-
-    def per_image(key: str, default: Tuple[float, float]) -> Tensor:
-        return torch.tensor(
-            [[float(v) for v in meta.get(key, default)] for meta in metas],
-            dtype=bboxes.dtype, device=bboxes.device).reshape(-1, 2)
-
-    scale = per_image('scale_factor', (1., 1.))
-    offset = per_image('crop_offset', (0., 0.))
+    scale = np.array([meta.get('scale_factor', (1., 1.))[:2]
+                      for meta in metas], np.float32).reshape(-1, 2)
+    offset = np.array([meta.get('crop_offset', (0., 0.))[:2]
+                       for meta in metas], np.float32).reshape(-1, 2)
     fields = dict(fields)
-    fields['bboxes'] = bboxes / scale.repeat(1, 2) + offset.repeat(1, 2)
+    fields['bboxes'] = to_original_pixels(fields['bboxes'], scale, offset)
     if 'keypoints' in fields:
-        fields['keypoints'] = (fields['keypoints'] / scale[:, None] +
-                               offset[:, None])
+        fields['keypoints'] = to_original_pixels(
+            fields['keypoints'], scale[:, None], offset[:, None])
     return fields
