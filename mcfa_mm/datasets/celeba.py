@@ -5,6 +5,7 @@ single ``ann_file``); see ``docs/data_contract.md`` for the data info format.
 """
 import logging
 import os.path as osp
+import zlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -19,7 +20,23 @@ from .annotation_files import (PARTITIONS, check_same_ids, parse_attr_file,
                                read_attr_names)
 from .metainfo import CELEBA_ATTRIBUTES, face_metainfo
 
-SPLITS = ('train', 'val', 'test', 'all')
+def in_carved_val(group: str, fraction: float) -> bool:
+    """Whether a group falls in a carved validation split.
+
+    A CRC-32 of the group's name, so the rule is the same on every machine
+    and Python version, and does not depend on the order of the files.
+
+    Args:
+        group (str): The group's name (see :meth:`CelebADataset.group_key`).
+        fraction (float): Fraction of groups that go to validation.
+
+    Returns:
+        bool: True for about ``fraction`` of all groups.
+    """
+    return zlib.crc32(group.encode('utf-8')) % 10000 < fraction * 10000
+
+
+SPLITS = ('train', 'val', 'test', 'trainval', 'all')
 
 
 @DATASETS.register_module()
@@ -42,8 +59,8 @@ class CelebADataset(BaseDetDataset):
     ``metainfo['attribute_names']`` comes from the attribute file's header.
 
     Args:
-        split (str): ``'train'``, ``'val'``, ``'test'`` (partition 0, 1, 2)
-            or ``'all'``. Defaults to ``'all'``.
+        split (str): ``'train'``, ``'val'``, ``'test'`` (partition 0, 1, 2),
+            ``'trainval'`` (0 and 1) or ``'all'``. Defaults to ``'all'``.
         attr_file (str, optional): Attribute file, relative to
             ``data_root`` unless absolute.
         bbox_file (str, optional): Face box file.
@@ -53,6 +70,14 @@ class CelebADataset(BaseDetDataset):
         identity_file (str, optional): Identity file.
         attributes (Sequence[str], optional): Names of the attributes to
             keep, in the order wanted. Defaults to all of the file's.
+        val_fraction (float): For datasets whose partition file has no val
+            rows (LFWA, the wild set): the fraction of train that becomes a
+            deterministic validation split. Images go to val by a hash of
+            their group (:meth:`group_key`: the identity where known, so
+            LFWA's val is identity-disjoint), so ``split='train'`` and
+            ``split='val'`` never share a person or a photo, whatever the
+            order of the files. ``split='trainval'`` is all of partition 0.
+            0 (the default) keeps the partition file's own val.
         skip_invalid (bool): Drop bad rows, ids missing from another file
             and missing images (logging how many) instead of raising.
             Defaults to False.
@@ -75,6 +100,7 @@ class CelebADataset(BaseDetDataset):
                      str] = 'Eval/list_eval_partition.txt',
                  identity_file: Optional[str] = 'Anno/identity_CelebA.txt',
                  attributes: Optional[Sequence[str]] = None,
+                 val_fraction: float = 0.0,
                  skip_invalid: bool = False,
                  check_images: bool = True,
                  ann_file: str = '',
@@ -82,7 +108,11 @@ class CelebADataset(BaseDetDataset):
                  **kwargs) -> None:
         if split not in SPLITS:
             raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(
+                f'val_fraction must be in [0, 1), got {val_fraction}')
         self.split = split
+        self.val_fraction = val_fraction
         self.anno_files = dict(
             attr=attr_file,
             bbox=bbox_file,
@@ -205,8 +235,7 @@ class CelebADataset(BaseDetDataset):
         data_list = []
         self.num_skipped = 0
         for img_id in tables[ref]:
-            if self.split != 'all' and (tables['partition'][img_id] !=
-                                        PARTITIONS[self.split]):
+            if not self._in_split(img_id, tables):
                 continue
             img_path = osp.join(self.data_prefix['img'], img_id)
             if img_id not in bad and self.check_images and not osp.isfile(
@@ -231,6 +260,34 @@ class CelebADataset(BaseDetDataset):
                 logger='current',
                 level=logging.WARNING)
         return data_list
+
+    def group_key(self, img_id: str, identity: Optional[int]) -> str:
+        """The unit that a carved validation split keeps whole.
+
+        Args:
+            img_id (str): Image id.
+            identity (int, optional): The image's identity, if known.
+
+        Returns:
+            str: The identity where known, else the image id.
+        """
+        return img_id if identity is None else f'identity:{identity}'
+
+    def _in_split(self, img_id: str, tables: dict) -> bool:
+        """Whether ``img_id`` belongs to ``self.split``."""
+        if self.split == 'all':
+            return True
+        partition = tables['partition'][img_id]
+        if self.split == 'trainval':
+            return partition in (PARTITIONS['train'], PARTITIONS['val'])
+        if self.val_fraction and self.split in ('train', 'val'):
+            if partition != PARTITIONS['train']:
+                return False
+            identity = (tables['identity'] or {}).get(img_id)
+            return self.split == ('val' if in_carved_val(
+                self.group_key(img_id, identity),
+                self.val_fraction) else 'train')
+        return partition == PARTITIONS[self.split]
 
     @staticmethod
     def _data_info(img_id: str, img_path: str, tables: dict,

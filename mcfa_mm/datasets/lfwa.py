@@ -20,8 +20,8 @@ class LFWADataset(CelebADataset):
         Eval/list_eval_partition.txt            0 train / 2 test (no val)
 
     Image ids are paths relative to ``Img/lfw_80/`` (they contain one
-    ``/``). There is no val partition, so ``split='val'`` is empty: carve
-    validation images out of train (e.g. with ``indices``).
+    ``/``). There is no val partition: ``val_fraction=0.1`` carves an
+    identity-disjoint one out of train (the configs do).
 
     Args:
         data_prefix (dict): Image folder. Defaults to

@@ -140,3 +140,61 @@ def test_registered():
     metric = METRICS.build(dict(type='AttributeAccuracy', threshold=0.4))
     assert isinstance(metric, AttributeAccuracy)
     assert metric.prefix == 'attr'
+
+
+def _rare_attribute_samples():
+    # attribute a is rare and always scored under 0.5, but ranked right:
+    # positives at 0.3, negatives at 0.1; b and c are fine at 0.5
+    samples = []
+    for i in range(10):
+        positive = i < 2
+        samples.append(
+            make_sample([[int(positive), i % 2, 1 - i % 2]],
+                        [[0.3 if positive else 0.1, 0.8 if i % 2 else 0.2,
+                          0.2 if i % 2 else 0.8]]))
+    return samples
+
+
+def test_fitted_thresholds_are_written_and_applied(tmp_path):
+    out = str(tmp_path / 'thresholds.json')
+    val = evaluate(AttributeAccuracy(fit_thresholds_to=out),
+                   _rare_attribute_samples())
+    # at 0.5, a is always "absent": balanced 0.5; b and c perfect
+    assert val['attr/balanced_accuracy'] == pytest.approx(100 * 2.5 / 3)
+    assert val['attr/balanced_accuracy_fit'] == pytest.approx(100.0)
+    import json
+    saved = json.load(open(out))
+    assert saved['attribute_names'] == list(NAMES)
+    assert 0.1 < saved['thresholds'][0] <= 0.3 + 1e-6
+    assert saved['thresholds'][1] == saved['thresholds'][2] == 0.5
+
+    test = evaluate(AttributeAccuracy(thresholds=out),
+                    _rare_attribute_samples())
+    assert test['attr/balanced_accuracy_thr'] == pytest.approx(100.0)
+    assert test['attr/mean_accuracy_thr'] == pytest.approx(100.0)
+    # the 0.5 numbers are still reported beside them
+    assert test['attr/balanced_accuracy'] == val['attr/balanced_accuracy']
+
+
+def test_thresholds_for_other_attributes_are_refused(tmp_path):
+    out = str(tmp_path / 'thresholds.json')
+    evaluate(AttributeAccuracy(fit_thresholds_to=out),
+             _rare_attribute_samples())
+    with pytest.raises(ValueError, match='holds thresholds for attributes'):
+        evaluate(AttributeAccuracy(thresholds=out),
+                 _rare_attribute_samples(), names=('x', 'y', 'z'))
+
+
+def test_iou_matching_maps_gt_boxes_back_to_the_original_image():
+    """Crop pipelines move gt boxes into input pixels; predictions come in
+    original pixels. The metric must compare them in one frame."""
+    sample = make_sample([[1, 0, 1]], [[0.9, 0.1, 0.9]],
+                         gt_boxes=[[10., 10., 60., 60.]],
+                         pred_boxes=[[105., 55., 130., 80.]])
+    # the input was cropped at (100, 50) and resized by 2: the gt box is
+    # (105, 55, 130, 80) in the original image
+    sample['scale_factor'] = (2.0, 2.0)
+    sample['crop_offset'] = (100.0, 50.0)
+    metrics = evaluate(AttributeAccuracy(match_mode='iou'), [sample])
+    assert metrics['attr/num_missed'] == 0
+    assert metrics['attr/mean_accuracy'] == pytest.approx(100.0)

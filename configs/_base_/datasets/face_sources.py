@@ -10,7 +10,7 @@ backend_args = None
 
 # Face crops without a box (CelebA crops): the whole image is the face.
 crop_train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceImageFromFile', backend_args=backend_args),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
     dict(type='FaceRandomFlip', prob=0.5),
@@ -20,7 +20,7 @@ crop_train_pipeline = [
 # Photos with a face box: MTCNN-style positive / part / negative crops; the
 # paper's non-faces overlap the face by IoU < 0.001.
 mining_train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceImageFromFile', backend_args=backend_args),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(
         type='MineFaceSample',
@@ -32,14 +32,14 @@ mining_train_pipeline = [
     dict(type='PackFaceInputs')
 ]
 crop_test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceImageFromFile', backend_args=backend_args),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
     dict(type='PackFaceInputs')
 ]
 # Photos with a face box, evaluated in crop mode: crop around the box.
 boxed_test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadFaceImageFromFile', backend_args=backend_args),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='CropFace', enlarge=1.1),
     dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
@@ -63,11 +63,23 @@ celeba_test = dict(
     split='test',
     test_mode=True,
     pipeline=crop_test_pipeline)
+# LFWA and the wild set have no val partition: 10 % of train, by a hash of
+# the person (LFWA) or the photo (wild), is carved out as val. Choices
+# (thresholds, weights, schedules) are made there, never on test.
+val_fraction = 0.1
 lfwa_train = dict(
     type='LFWADataset',
     data_root=lfwa_root,
     split='train',
+    val_fraction=val_fraction,
     pipeline=mining_train_pipeline)
+lfwa_val = dict(
+    type='LFWADataset',
+    data_root=lfwa_root,
+    split='val',
+    val_fraction=val_fraction,
+    test_mode=True,
+    pipeline=boxed_test_pipeline)
 lfwa_test = dict(
     type='LFWADataset',
     data_root=lfwa_root,
@@ -78,7 +90,15 @@ wild_train = dict(
     type='WildFaceDataset',
     data_root=wild_root,
     split='train',
+    val_fraction=val_fraction,
     pipeline=mining_train_pipeline)
+wild_val = dict(
+    type='WildFaceDataset',
+    data_root=wild_root,
+    split='val',
+    val_fraction=val_fraction,
+    test_mode=True,
+    pipeline=boxed_test_pipeline)
 wild_test = dict(
     type='WildFaceDataset',
     data_root=wild_root,

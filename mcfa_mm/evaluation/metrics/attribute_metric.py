@@ -1,16 +1,70 @@
 """Facial attribute accuracy: the mean per-attribute accuracy of the papers,
 plus balanced accuracy, which the majority-value floor cannot inflate."""
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
+from mmengine.fileio import dump, load
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from mcfa_mm.datasets.metainfo import ATTRIBUTE_IGNORE
-from .utils import check_match_mode, match_faces, to_numpy
+from .utils import (check_match_mode, gt_boxes_to_original, match_faces,
+                    to_numpy)
+
+#: Candidate thresholds when fitting them on a validation split.
+THRESHOLD_GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
+
+
+def binarize(scores: np.ndarray, gt: np.ndarray,
+             thresholds: Union[float, np.ndarray]) -> np.ndarray:
+    """Predicted labels: ``score >= threshold``; a missed face (NaN score)
+    gets the wrong label ``1 - gt``.
+
+    Args:
+        scores (np.ndarray): (M, d) probabilities, NaN for missed faces.
+        gt (np.ndarray): (M, d) true labels.
+        thresholds (float | np.ndarray): One threshold or (d,) of them.
+
+    Returns:
+        np.ndarray: (M, d) labels 0 / 1.
+    """
+    with np.errstate(invalid='ignore'):
+        pred = (scores >= thresholds).astype(np.int64)
+    missed = np.isnan(scores)
+    pred[missed] = 1 - gt[missed]
+    return pred
+
+
+def fit_thresholds(scores: np.ndarray, gt: np.ndarray,
+                   grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
+    """Per-attribute threshold that maximises balanced accuracy.
+
+    Ties go to the threshold nearest 0.5; an attribute with one class only
+    (or no labels) keeps 0.5.
+
+    Args:
+        scores (np.ndarray): (M, d) probabilities, NaN for missed faces.
+        gt (np.ndarray): (M, d) labels 1 / 0 / -1 unknown.
+        grid (np.ndarray): Candidate thresholds.
+
+    Returns:
+        np.ndarray: (d,) thresholds.
+    """
+    pos = (gt == 1) & ~np.isnan(scores)
+    neg = (gt == 0) & ~np.isnan(scores)
+    above = scores[None] >= grid[:, None, None]  # (G, M, d)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        tpr = (above & pos).sum(1) / pos.sum(0)
+        tnr = (~above & neg).sum(1) / neg.sum(0)
+    balanced = (tpr + tnr) / 2  # (G, d)
+    # prefer thresholds near 0.5 among equals: subtract a tiny penalty
+    balanced = balanced - 1e-9 * np.abs(grid - 0.5)[:, None]
+    best = grid[np.nanargmax(np.nan_to_num(balanced, nan=-1.0), axis=0)]
+    one_class = (pos.sum(0) == 0) | (neg.sum(0) == 0)
+    return np.where(one_class, 0.5, best).astype(np.float32)
 
 
 @METRICS.register_module()
@@ -34,6 +88,18 @@ class AttributeAccuracy(BaseMetric):
       value" classifier at 50%.
     - ``acc/<name>``: per-attribute accuracy, when ``per_attribute=True``.
     - ``num_samples`` / ``num_missed``: faces evaluated / faces missed.
+    - ``mean_accuracy_thr`` / ``balanced_accuracy_thr``: the same with
+      per-attribute thresholds read from ``thresholds`` (fitted on a
+      validation split), when given.
+    - ``balanced_accuracy_fit``: with ``fit_thresholds_to``, the balanced
+      accuracy at the thresholds just fitted on THIS split (optimistic:
+      only meaningful as a validation number).
+
+    Rare attributes score poorly at 0.5: a model that learned them often
+    puts their probabilities below it. Thresholds that maximise each
+    attribute's balanced accuracy on validation (``fit_thresholds_to`` on
+    the val evaluator), then applied to test (``thresholds`` on the test
+    evaluator), measure what a user of rare attributes gets.
 
     A table of per-attribute accuracy, balanced accuracy and positive rates
     is logged as well.
@@ -51,6 +117,13 @@ class AttributeAccuracy(BaseMetric):
             else ``'iou'``). Defaults to ``'auto'``.
         match_iou (float): Minimum IoU of a match in the IoU mode.
             Defaults to 0.5.
+        thresholds (str | Sequence[float], optional): Per-attribute
+            thresholds, or a JSON file written by ``fit_thresholds_to``,
+            for the ``*_thr`` metrics. Defaults to None.
+        fit_thresholds_to (str, optional): Fit per-attribute thresholds
+            maximising balanced accuracy on this split and write them to
+            this JSON file (``{"attribute_names": [...], "thresholds":
+            [...]}``). Defaults to None.
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
@@ -63,6 +136,8 @@ class AttributeAccuracy(BaseMetric):
                  per_attribute: bool = True,
                  match_mode: str = 'auto',
                  match_iou: float = 0.5,
+                 thresholds: Union[str, Sequence[float], None] = None,
+                 fit_thresholds_to: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -73,6 +148,8 @@ class AttributeAccuracy(BaseMetric):
         self.per_attribute = per_attribute
         self.match_mode = match_mode
         self.match_iou = match_iou
+        self.thresholds = thresholds
+        self.fit_thresholds_to = fit_thresholds_to
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Store the predicted and true labels of each evaluated face.
@@ -96,7 +173,8 @@ class AttributeAccuracy(BaseMetric):
                 continue
             keep = (gt_labels != ATTRIBUTE_IGNORE).any(axis=1)
             gt_labels = gt_labels[keep]
-            gt_bboxes = to_numpy(gt.get('bboxes'), np.float32)
+            gt_bboxes = gt_boxes_to_original(
+                to_numpy(gt.get('bboxes'), np.float32), sample)
 
             pred = sample.get('pred_instances', {})
             scores = to_numpy(pred.get('attribute_scores'), np.float32)
@@ -111,15 +189,15 @@ class AttributeAccuracy(BaseMetric):
 
             evaluated = matches != -2
             matches, gt_labels = matches[evaluated], gt_labels[evaluated]
-            # A missed face is wrong on every known attribute: 1 - label.
-            pred_labels = 1 - gt_labels
+            # A missed face has no scores (NaN): it will count as wrong on
+            # every known attribute, whatever the threshold.
+            pred_scores = np.full(gt_labels.shape, np.nan, np.float32)
             found = matches >= 0
             if found.any():
-                pred_labels[found] = (scores[matches[found]] >=
-                                      self.threshold).astype(np.int64)
+                pred_scores[found] = scores[matches[found]]
             self.results.append(
                 dict(
-                    pred_labels=pred_labels.astype(np.int8),
+                    pred_scores=pred_scores,
                     gt_labels=gt_labels.astype(np.int8),
                     num_missed=int((~found).sum())))
 
@@ -146,8 +224,9 @@ class AttributeAccuracy(BaseMetric):
                 num_samples=0,
                 num_missed=0)
         gt = np.concatenate([r['gt_labels'] for r in results])
-        pred = np.concatenate([r['pred_labels'] for r in results])
-        stats = self._attribute_stats(pred, gt)
+        scores = np.concatenate([r['pred_scores'] for r in results])
+        stats = self._attribute_stats(binarize(scores, gt, self.threshold),
+                                      gt)
         names = self._attribute_names(gt.shape[1])
 
         labelled = stats['num_labelled'] > 0
@@ -159,8 +238,43 @@ class AttributeAccuracy(BaseMetric):
         if self.per_attribute:
             for i in np.flatnonzero(labelled):
                 metrics[f'acc/{names[i]}'] = float(stats['accuracy'][i] * 100)
+        if self.thresholds is not None:
+            fitted = self._stats_at(scores, gt,
+                                    self._load_thresholds(names), labelled)
+            metrics['mean_accuracy_thr'], metrics['balanced_accuracy_thr'] = \
+                fitted
+        if self.fit_thresholds_to:
+            thresholds = fit_thresholds(scores, gt)
+            dump(dict(attribute_names=names,
+                      thresholds=thresholds.tolist()),
+                 self.fit_thresholds_to, indent=1)
+            metrics['balanced_accuracy_fit'] = self._stats_at(
+                scores, gt, thresholds, labelled)[1]
         self._log_table(names, stats, metrics)
         return metrics
+
+    def _stats_at(self, scores: np.ndarray, gt: np.ndarray,
+                  thresholds: np.ndarray, labelled: np.ndarray) -> tuple:
+        """Mean and balanced accuracy (%) at per-attribute thresholds."""
+        stats = self._attribute_stats(binarize(scores, gt, thresholds), gt)
+        return (float(stats['accuracy'][labelled].mean() * 100),
+                float(stats['balanced'][labelled].mean() * 100))
+
+    def _load_thresholds(self, names: List[str]) -> np.ndarray:
+        """``thresholds`` as a (d,) array in the order of ``names``."""
+        values = self.thresholds
+        if isinstance(values, str):
+            saved = load(values)
+            if list(saved['attribute_names']) != list(names):
+                raise ValueError(
+                    f'{values} holds thresholds for attributes '
+                    f'{saved["attribute_names"]}, not {names}')
+            values = saved['thresholds']
+        values = np.asarray(values, dtype=np.float32).reshape(-1)
+        if len(values) != len(names):
+            raise ValueError(f'{len(values)} thresholds for {len(names)} '
+                             'attributes')
+        return values
 
     @staticmethod
     def _attribute_stats(pred: np.ndarray,

@@ -115,3 +115,29 @@ def match_faces(num_gts: int,
             matches[gt_idx] = pred_idx
             pred_taken[pred_idx] = True
     return matches
+
+
+def gt_boxes_to_original(boxes: Optional[np.ndarray],
+                         sample: dict) -> Optional[np.ndarray]:
+    """Map ground-truth boxes from network-input to original-image pixels.
+
+    Test pipelines resize (``scale_factor``) and may crop (``crop_offset``)
+    the image, moving the ground truth with it, while the detector returns
+    predictions in original pixels. Box matching must compare the two in
+    the same frame.
+
+    Args:
+        boxes (np.ndarray, optional): (N, 4) xyxy boxes in input pixels.
+        sample (dict): The data sample's fields, with the optional
+            ``scale_factor`` (w, h) and ``crop_offset`` (x, y).
+
+    Returns:
+        np.ndarray | None: The boxes in original-image pixels.
+    """
+    if boxes is None:
+        return None
+    scale = np.asarray(sample.get('scale_factor', (1., 1.)),
+                       np.float32).reshape(-1)[:2]
+    offset = np.asarray(sample.get('crop_offset', (0., 0.)),
+                        np.float32).reshape(-1)[:2]
+    return boxes / np.tile(scale, 2) + np.tile(offset, 2)

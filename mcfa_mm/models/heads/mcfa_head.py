@@ -1,6 +1,6 @@
 """Multi-task head of MCFA: per-stage task branches and the joint loss."""
 import copy
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -10,7 +10,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.registry import MODELS
-from mmdet.utils import ConfigType, OptMultiConfig
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from ...datasets.metainfo import FACE, NON_FACE, NUM_LANDMARKS
 from .task_branch import TASKS, StageTaskBranch
 from .targets import FaceTargets, build_face_targets
@@ -46,7 +46,18 @@ class MCFAHead(BaseModule):
             MCFA (all four).
         loss_attr (dict): Config of the attribute loss
             (:class:`DynamicWeightAttributeLoss`); one instance per stage.
-        loss_weights (dict): Multiplier per task, default 1 (Eq. 5).
+        loss_bbox (dict): Box regression loss, any mmdet loss with the
+            ``(pred, target, weight, avg_factor)`` signature. It is summed
+            over the 4 offsets and averaged over the boxed samples, so the
+            default ``MSELoss`` is the paper's squared Euclidean (Eq. 2);
+            ``L1Loss``, ``SmoothL1Loss`` or :class:`WingLoss` hear small
+            errors better.
+        loss_landmark (dict): Landmark loss, as ``loss_bbox`` (Eq. 3).
+        loss_weights (dict): Fixed multiplier per task, default 1 (Eq. 5).
+        task_weighting (dict, optional): A learned weighting of the
+            ``{stage}_loss_{task}`` losses built with ``loss_names=`` them,
+            e.g. :class:`UncertaintyTaskWeighting`; applied after
+            ``loss_weights``. None keeps the fixed sum.
         ohem_ratio (float, optional): Keep only the hardest fraction of the
             face classification losses (MTCNN uses 0.7); None keeps all.
         stage_loss_weights (Sequence[float]): Multiplier of each stage's
@@ -62,7 +73,10 @@ class MCFAHead(BaseModule):
                  tasks: Sequence[str] = TASKS,
                  loss_attr: ConfigType = dict(
                      type='DynamicWeightAttributeLoss', mode='adversarial'),
+                 loss_bbox: ConfigType = dict(type='MSELoss'),
+                 loss_landmark: ConfigType = dict(type='MSELoss'),
                  loss_weights: Optional[Dict[str, float]] = None,
+                 task_weighting: OptConfigType = None,
                  ohem_ratio: Optional[float] = None,
                  stage_loss_weights: Sequence[float] = (1.0, 1.0, 1.0),
                  init_cfg: OptMultiConfig = None) -> None:
@@ -90,6 +104,20 @@ class MCFAHead(BaseModule):
                     with_dynamic_weights=attr_loss.uses_weight_branch,
                     detach_weight_input=attr_loss.detach_weight_input))
         self.branches = nn.ModuleList(branches)
+        self.loss_bbox = MODELS.build(loss_bbox)
+        self.loss_landmark = MODELS.build(loss_landmark)
+        self.task_weighting = None
+        if task_weighting is not None:
+            self.task_weighting = MODELS.build(
+                task_weighting, default_args=dict(loss_names=self.loss_names))
+
+    @property
+    def loss_names(self) -> Tuple[str, ...]:
+        """Keys of the losses :meth:`loss` returns, stage by stage."""
+        keys = dict(face_cls='loss_cls', bbox='loss_bbox',
+                    landmark='loss_landmark', attribute='loss_attr')
+        return tuple(f'{stage}_{keys[task]}' for stage in self.stage_names
+                     for task in TASKS if task in self.tasks)
 
     @property
     def stage_names(self) -> Sequence[str]:
@@ -132,6 +160,8 @@ class MCFAHead(BaseModule):
                                               attr_loss).items():
                 losses[f'{name}_{key}'] = value * weight if key.startswith(
                     'loss') else value
+        if self.task_weighting is not None:
+            losses = self.task_weighting(losses)
         return losses
 
     def stage_loss(self, outs: Dict[str, Tensor], targets: FaceTargets,
@@ -145,12 +175,12 @@ class MCFAHead(BaseModule):
             losses['loss_cls'] = weights['face_cls'] * cls_loss
             losses['face_acc'] = accuracy
         if 'bbox' in outs:
-            losses['loss_bbox'] = weights['bbox'] * _masked_squared_error(
-                outs['bbox'], targets.bbox, targets.bbox_mask)
+            losses['loss_bbox'] = weights['bbox'] * _masked_regression(
+                self.loss_bbox, outs['bbox'], targets.bbox, targets.bbox_mask)
         if 'landmark' in outs:
-            losses['loss_landmark'] = weights[
-                'landmark'] * _masked_squared_error(
-                    outs['landmark'], targets.landmark, targets.landmark_mask)
+            losses['loss_landmark'] = weights['landmark'] * _masked_regression(
+                self.loss_landmark, outs['landmark'], targets.landmark,
+                targets.landmark_mask)
         if 'attribute' in outs:
             losses['loss_attr'] = weights['attribute'] * attr_loss(
                 outs['attribute'], targets.attributes, outs.get('attr_weight'))
@@ -251,9 +281,13 @@ def split_instances(fields: Dict[str, Tensor]) -> List[InstanceData]:
     return results
 
 
-def _masked_squared_error(pred: Tensor, target: Tensor,
-                          mask: Tensor) -> Tensor:
-    """Mean over masked samples of ``||pred - target||^2`` (Eqs. 2, 3)."""
+def _masked_regression(loss: nn.Module, pred: Tensor, target: Tensor,
+                       mask: Tensor) -> Tensor:
+    """``loss`` summed over coordinates, averaged over the masked samples.
+
+    With mmdet's ``MSELoss`` this is the mean of ``||pred - target||^2``,
+    the paper's squared Euclidean loss (Eqs. 2, 3).
+    """
     if not mask.any():
         return pred.sum() * 0
-    return (pred[mask] - target[mask]).pow(2).sum(1).mean()
+    return loss(pred[mask], target[mask], avg_factor=int(mask.sum()))

@@ -1,0 +1,51 @@
+# Fine-tune the recipe's model on LFWA, as the paper fine-tunes on each
+# attribute set: LFWA's train faces (positives mined around the box, with
+# their attributes, box and landmarks), validated on the carved LFWA val
+# split, tested once on LFWA test.
+#
+#   python tools/train.py THIS_CONFIG --cfg-options load_from=RECIPE.pth
+#   python tools/test.py THIS_CONFIG work_dirs/<this>/iter_300.pth
+_base_ = './mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py'
+
+load_from = None  # the recipe's checkpoint: --cfg-options load_from=
+lfwa_positives = dict(
+    type='LFWADataset',
+    data_root={{_base_.lfwa_root}},
+    split='train',
+    val_fraction={{_base_.val_fraction}},
+    pipeline=[
+        dict(type='LoadFaceImageFromFile'),
+        dict(type='LoadFaceAnnotations', num_attributes=40),
+        dict(type='MineFaceSample', sample_ratios=dict(positive=1)),
+        {{_base_.resize}},
+        dict(type='FaceRandomFlip', prob=0.5),
+        dict(type='FaceColorJitter', prob=0.5),
+        dict(type='PackFaceInputs')
+    ])
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=lfwa_positives)
+val_dataloader = dict(dataset={{_base_.lfwa_val}})
+test_dataloader = dict(dataset={{_base_.lfwa_test}})
+val_evaluator = [dict(type='AttributeAccuracy'), dict(type='LandmarkNME')]
+test_evaluator = val_evaluator
+
+max_iters = 300
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_iters,
+        eta_min=1e-5,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
+default_hooks = dict(checkpoint=dict(interval=max_iters))
+custom_hooks = []
