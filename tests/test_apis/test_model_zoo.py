@@ -33,10 +33,7 @@ def test_missing_metafile_is_named(tmp_path):
 
 def test_repository_paths():
     assert METAFILE == osp.join(REPO_ROOT, 'configs', 'mcfa', 'metafile.yml')
-    # the default model's config is in the repository
-    assert osp.isfile(osp.join(
-        REPO_ROOT, 'configs', 'mcfa',
-        'mcfa-recipe_vgg16-w025-128px_1xb32-2000i_celeba-multisource.py'))
+    assert osp.isfile(osp.join(REPO_ROOT, 'mcfa_mm', 'apis', 'model_zoo.py'))
 
 
 def test_init_face_model_without_arguments_is_the_shipped_model(
