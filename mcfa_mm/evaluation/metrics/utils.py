@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from mmdet.evaluation.functional import bbox_overlaps
 
+from mcfa_mm.utils.pixel_mapping import to_original_pixels
+
 #: Valid values of the metrics' ``match_mode`` argument.
 MATCH_MODES = ('auto', 'first', 'iou')
 
@@ -136,8 +138,5 @@ def gt_boxes_to_original(boxes: Optional[np.ndarray],
     """
     if boxes is None:
         return None
-    scale = np.asarray(sample.get('scale_factor', (1., 1.)),
-                       np.float32).reshape(-1)[:2]
-    offset = np.asarray(sample.get('crop_offset', (0., 0.)),
-                        np.float32).reshape(-1)[:2]
-    return boxes / np.tile(scale, 2) + np.tile(offset, 2)
+    return to_original_pixels(boxes, sample.get('scale_factor', (1., 1.)),
+                              sample.get('crop_offset', (0., 0.)))
