@@ -9,7 +9,7 @@ from mmengine.dataset import pseudo_collate
 
 from mmdet.apis import init_detector
 from mmdet.structures import DetDataSample
-from ..datasets.metainfo import CELEBA_ATTRIBUTES
+from ..datasets.metainfo import attribute_names
 from ..models.detectors.mcfa import PREDICT_MODES
 from ..utils import read_image
 from .model_zoo import get_model
@@ -77,10 +77,7 @@ def init_face_model(config: Optional[str] = None,
         model.test_cfg['mode'] = mode
     num_attributes = model.head.num_attributes
     meta = dict(model.dataset_meta or {})
-    names = meta.get('attribute_names')
-    if names is None or len(names) != num_attributes:
-        names = (CELEBA_ATTRIBUTES if num_attributes == len(CELEBA_ATTRIBUTES)
-                 else [f'attr_{i}' for i in range(num_attributes)])
+    names = attribute_names(meta, num_attributes)
     # without MCFA meta, init_detector fell back to COCO's 80 classes
     meta.update(classes=('face', ), attribute_names=tuple(names))
     model.dataset_meta = meta

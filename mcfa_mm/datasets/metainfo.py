@@ -4,7 +4,7 @@ The official CelebA files define the order of the 5 landmarks and of the 40
 attributes; everything in mcfa-mm indexes keypoints and attributes in that
 order. *Left* means the image's left side, as in CelebA.
 """
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 #: The 5 landmarks, in the column order of ``list_landmarks_celeba.txt``.
 LANDMARK_NAMES: Tuple[str, ...] = ('left_eye', 'right_eye', 'nose',
@@ -55,3 +55,26 @@ def face_metainfo(attribute_names: List[str]) -> dict:
         landmark_names=LANDMARK_NAMES,
         flip_indices=flip_indices,
         palette=[(0, 255, 0)])
+
+
+def attribute_names(meta: Optional[dict], num: int) -> List[str]:
+    """Names of ``num`` attribute columns: the meta's, CelebA's, or indices.
+
+    The one fallback of the hook, the visualiser and the inference API:
+    ``meta['attribute_names']`` when it names exactly ``num`` columns, else
+    CelebA's 40 names when ``num`` is 40, else ``attr_{i}`` (rather than
+    wrong names).
+
+    Args:
+        meta (dict, optional): A ``dataset_meta`` / ``metainfo``.
+        num (int): Number of attribute columns.
+
+    Returns:
+        list[str]: ``num`` names.
+    """
+    names = (meta or {}).get('attribute_names')
+    if names is not None and len(names) == num:
+        return [str(name) for name in names]
+    if num == len(CELEBA_ATTRIBUTES):
+        return list(CELEBA_ATTRIBUTES)
+    return [f'attr_{i}' for i in range(num)]

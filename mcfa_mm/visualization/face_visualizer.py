@@ -10,7 +10,7 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import BaseBoxes
 from mmdet.visualization import DetLocalVisualizer
 from mmdet.visualization.palette import _get_adaptive_scales
-from ..datasets.metainfo import CELEBA_ATTRIBUTES, LANDMARK_NAMES
+from ..datasets.metainfo import LANDMARK_NAMES, attribute_names
 from ..utils.pixel_mapping import to_original_pixels
 
 ColorType = Union[str, Tuple[int, int, int]]
@@ -223,12 +223,7 @@ class FaceVisualizer(DetLocalVisualizer):
 
     def _attribute_names(self, num: int) -> List[str]:
         """Names from ``dataset_meta``, else CelebA's, else ``attr_{i}``."""
-        names = self.dataset_meta.get('attribute_names')
-        if names is not None and len(names) == num:
-            return list(names)
-        if num == len(CELEBA_ATTRIBUTES):
-            return list(CELEBA_ATTRIBUTES)
-        return [f'attr_{i}' for i in range(num)]
+        return attribute_names(self.dataset_meta, num)
 
     def _draw_attribute_texts(self, texts: List[str], bboxes: torch.Tensor,
                               image_shape: Tuple[int, int]) -> None:

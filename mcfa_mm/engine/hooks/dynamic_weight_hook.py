@@ -8,6 +8,7 @@ from mmengine.model import is_model_wrapper
 from torch import Tensor
 
 from mmdet.registry import HOOKS
+from ...datasets.metainfo import attribute_names as meta_attribute_names
 
 DATA_BATCH = Optional[dict]
 
@@ -131,7 +132,8 @@ def weight_entropy(weights: Tensor) -> float:
 
 
 def attribute_names(runner, num: int) -> List[str]:
-    """Attribute names of the training set, or ``attr_{i}`` if unknown.
+    """Attribute names of the training set (see
+    :func:`mcfa_mm.datasets.metainfo.attribute_names`).
 
     Args:
         runner (Runner): The runner whose ``train_dataloader`` is built.
@@ -142,13 +144,7 @@ def attribute_names(runner, num: int) -> List[str]:
     """
     dataloader = getattr(runner, 'train_dataloader', None)
     dataset = getattr(dataloader, 'dataset', None)
-    metainfo = getattr(dataset, 'metainfo', None) or {}
-    names = metainfo.get('attribute_names')
-    if names is not None and len(names) == num:
-        return [str(name) for name in names]
-    # Fall back to indices rather than mislabel the weights.
-    width = len(str(max(num - 1, 0)))
-    return [f'attr_{i:0{width}d}' for i in range(num)]
+    return meta_attribute_names(getattr(dataset, 'metainfo', None), num)
 
 
 __all__ = ['DynamicWeightLoggerHook', 'weight_entropy', 'attribute_names']
