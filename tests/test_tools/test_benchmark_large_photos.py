@@ -67,7 +67,9 @@ def test_script_end_to_end(fake_roots, tmp_path):
     result = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark_large_photos.py',
          CONFIG, 'none', '--megapixels', '0.05', '--wild-root',
-         fake_roots['wild'], '--max-pyramid-side', '200', '--out', str(out),
+         fake_roots['wild'], '--max-pyramid-side', '200', '--group', '3',
+         '--wild-upscaled', '1', '--wild-scale', '2', '--same-process',
+         '--out', str(out),
          '--plot', str(png)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -80,3 +82,7 @@ def test_script_end_to_end(fake_roots, tmp_path):
     assert 0 <= photo['placed_found'] <= 6
     assert photo['peak_rss_mb'] >= photo['rss_before_mb'] > 50
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert report['group']['faces_placed'] == 3
+    wild = report['wild_upscaled']
+    assert wild['photos'] == 1 and wild['scale'] == 2
+    assert {'bounded', 'unbounded'} <= set(wild)

@@ -13,9 +13,11 @@ Python, torch and the model), ``detections`` and ``placed_found`` (placed
 faces that a detection overlaps at IoU >= 0.5).
 
 ``--group N`` adds a group photo of N real faces tiled on one canvas, and
-``--wild-upscaled N`` the first N wild test photos upscaled 4x, searched
-with the config's ``max_pyramid_side`` and without it: what the bound costs
-in faces found. With ``none`` as checkpoint the weights are random: the
+``--wild-upscaled N`` the first N wild test photos upscaled 4x
+(``--wild-scale``), searched with the config's ``max_pyramid_side`` and
+without it: what the bound costs in faces found. (At 4x a 400 x 400 wild
+photo becomes 1600 px, whose first level at ``min_face_size=40`` is
+exactly 1280: the default bound starts to cost faces above that.) With ``none`` as checkpoint the weights are random: the
 script runs, but its times and counts mean nothing about a trained model.
 
 Example (the measurement of docs/benchmarks.md)::
@@ -188,8 +190,10 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def in_fresh_process(*args) -> dict:
-    """:func:`search` in a new process (its own peak RSS)."""
+def in_fresh_process(*args, fresh: bool = True) -> dict:
+    """:func:`search` in a new process (its own peak RSS), or here."""
+    if not fresh:
+        return search(*args)
     with ProcessPoolExecutor(1, mp_context=get_context('spawn')) as pool:
         return pool.submit(search, *args).result()
 
@@ -203,13 +207,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--group', type=int, default=0,
                         help='also a group photo of this many faces')
     parser.add_argument('--wild-upscaled', type=int, default=0,
-                        help='also this many wild test photos upscaled 4x, '
-                        'with and without max_pyramid_side')
+                        help='also this many wild test photos upscaled '
+                        '(--wild-scale), with and without max_pyramid_side')
+    parser.add_argument('--wild-scale', type=float, default=4.0,
+                        help='upscaling of those photos (default 4)')
     parser.add_argument('--wild-root',
                         default=os.environ.get('MCFA_WILD_ROOT', DEFAULT_WILD))
     parser.add_argument('--max-pyramid-side', type=int, default=None,
                         help="test_cfg.max_pyramid_side (0: no bound; "
                         "default: the config's)")
+    parser.add_argument('--same-process', action='store_true',
+                        help='search every photo in this process (quick '
+                        'checks: peak RSS is then the highest so far)')
     parser.add_argument('--out', default=None, help='JSON results file')
     parser.add_argument('--plot', default=None, help='PNG of time and '
                         'peak RSS against megapixels')
@@ -245,7 +254,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             path = osp.join(tmp, f'{name}.jpg')
             cv2.imwrite(path, image, [cv2.IMWRITE_JPEG_QUALITY, 90])
             result = in_fresh_process(args.config, checkpoint, [path],
-                                      [boxes], cfg)
+                                      [boxes], cfg,
+                                      fresh=not args.same_process)
             return dict(
                 name=name, width=image.shape[1], height=image.shape[0],
                 megapixels=round(image.shape[0] * image.shape[1] / 1e6, 2),
@@ -279,20 +289,22 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 def wild_upscaled(args, checkpoint: Optional[str], test_cfg: dict,
                   tmp: str) -> dict:
-    """The first wild test photos upscaled 4x, with the bound and
-    without: faces found (IoU >= 0.5), time and peak RSS."""
+    """The first wild test photos upscaled ``--wild-scale`` times, with
+    the bound and without: faces found (IoU >= 0.5), time and peak RSS."""
+    scale = args.wild_scale
     paths, boxes = [], []
     for index, (image, box) in enumerate(
             wild_faces(args.wild_root, args.wild_upscaled)):
-        path = osp.join(tmp, f'wild4x_{index}.jpg')
-        cv2.imwrite(path, cv2.resize(image, None, fx=4, fy=4),
+        path = osp.join(tmp, f'wild_{index}.jpg')
+        cv2.imwrite(path, cv2.resize(image, None, fx=scale, fy=scale),
                     [cv2.IMWRITE_JPEG_QUALITY, 90])
         paths.append(path)
-        boxes.append(box[None] * 4)
-    report = dict(photos=len(paths))
+        boxes.append(box[None] * scale)
+    report = dict(photos=len(paths), scale=scale)
     for name, cfg in (('bounded', test_cfg),
                       ('unbounded', dict(test_cfg, max_pyramid_side=None))):
-        result = in_fresh_process(args.config, checkpoint, paths, boxes, cfg)
+        result = in_fresh_process(args.config, checkpoint, paths, boxes, cfg,
+                                  fresh=not args.same_process)
         report[name] = dict(
             faces_found=sum(result['placed_found']),
             seconds_mean=round(float(np.mean(result['seconds'])), 3),
