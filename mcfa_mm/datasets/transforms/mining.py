@@ -11,9 +11,12 @@ so a crop moves every point by a whole number of pixels.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import mmcv
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import bbox_overlaps
 
 from ...utils.pixel_mapping import to_original_pixels
 from ..metainfo import FACE, NON_FACE, PART_FACE
@@ -26,27 +29,23 @@ MINING_TYPES = ('positive', 'part', 'negative')
 _FACE_LABELS = dict(positive=FACE, part=PART_FACE, negative=NON_FACE)
 
 
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one xyxy box with each of ``boxes``.
+def box_iou(crops: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoUs ``(M, K)`` of xyxy ``crops`` with ``boxes`` (mmdet's
+    ``bbox_overlaps``).
+
+    In float64, so that a crop exactly at an IoU range's bound (e.g. 13/20
+    against 0.65) is judged on the exact ratio.
 
     Args:
-        box (np.ndarray): (4, ) or (M, 4) boxes; broadcast against ``boxes``.
-        boxes (np.ndarray): (K, 4) boxes.
+        crops (np.ndarray): (4, ) or (M, 4) boxes.
+        boxes (np.ndarray): (4, ) or (K, 4) boxes.
 
     Returns:
-        np.ndarray: IoUs of the broadcast shape, 0 where the union is empty.
+        np.ndarray: (M, K) IoUs, 0 where the union is empty.
     """
-    box = np.asarray(box, dtype=np.float64)
-    boxes = np.asarray(boxes, dtype=np.float64)
-    iw = np.minimum(box[..., 2], boxes[..., 2]) - np.maximum(
-        box[..., 0], boxes[..., 0])
-    ih = np.minimum(box[..., 3], boxes[..., 3]) - np.maximum(
-        box[..., 1], boxes[..., 1])
-    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    area = (box[..., 2] - box[..., 0]) * (box[..., 3] - box[..., 1])
-    areas = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.)
+    return bbox_overlaps(
+        torch.from_numpy(np.atleast_2d(crops).astype(np.float64)),
+        torch.from_numpy(np.atleast_2d(boxes).astype(np.float64))).numpy()
 
 
 def crop_results(results: dict, crop: Sequence[int]) -> None:
@@ -66,11 +65,11 @@ def crop_results(results: dict, crop: Sequence[int]) -> None:
     x0, y0, x1, y1 = (int(v) for v in crop)
     img = results['img']
     h, w = img.shape[:2]
-    out = np.zeros((y1 - y0, x1 - x0) + img.shape[2:], dtype=img.dtype)
-    # The part of the crop that lies inside the image.
-    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if ix1 > ix0 and iy1 > iy0:
-        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = img[iy0:iy1, ix0:ix1]
+    if x1 > 0 and y1 > 0 and x0 < w and y0 < h:
+        # mmcv's boxes include their last pixel
+        out = mmcv.imcrop(img, np.array([x0, y0, x1 - 1, y1 - 1]), pad_fill=0)
+    else:  # imcrop would clip a crop that misses the image to a border pixel
+        out = np.zeros((y1 - y0, x1 - x0) + img.shape[2:], dtype=img.dtype)
     results['img'] = out
     results['img_shape'] = out.shape[:2]
 
@@ -252,7 +251,7 @@ class MineFaceSample(BaseTransform):
                                (box[1] + box[3]) / 2 + shift[1] * bh])
             x0, y0 = np.floor(centre - side / 2 + .5)
             crop = np.array([x0, y0, x0 + side, y0 + side])
-            if self._in_range(mining_type, box_iou(crop, box)):
+            if self._in_range(mining_type, box_iou(crop, box)[0, 0]):
                 return crop
         return None
 
@@ -265,13 +264,14 @@ class MineFaceSample(BaseTransform):
             max(int(np.floor(min(bw, bh))), 1),
             max(int(np.ceil(max(bw, bh))), 1) + 1)
         squares = np.stack([_center_square(box, s) for s in sides])
-        best = squares[np.argmax(box_iou(squares, box))]
+        best = squares[np.argmax(box_iou(squares, box)[:, 0])]
         # Sliding it sideways lowers the IoU monotonically down to 0, so
         # the first in-range shift exists whenever the best IoU >= low.
         side = best[2] - best[0]
         shifts = np.arange(0, int(side + bw) + 2)
         shifted = best[None] + shifts[:, None] * np.array([1, 0, 1, 0])
-        ok = np.flatnonzero(self._in_range(mining_type, box_iou(shifted, box)))
+        ok = np.flatnonzero(
+            self._in_range(mining_type, box_iou(shifted, box)[:, 0]))
         return shifted[ok[0]] if ok.size else None
 
     def _random_negative(self, img_shape: Tuple[int, int],
@@ -397,7 +397,7 @@ class MineFaceSample(BaseTransform):
             mined_iou = self._max_iou(crop, faces)
             select_instances(results, np.zeros(0, np.int64))
         else:
-            mined_iou = float(box_iou(crop, faces[target]))
+            mined_iou = float(box_iou(crop, faces[target])[0, 0])
             select_instances(results, face_index[target:target + 1])
         crop_results(results, crop.astype(np.int64))
         results['face_label'] = _FACE_LABELS[mining_type]
