@@ -128,3 +128,19 @@ def test_color_jitter_keeps_grey_pixels_grey():
     np.random.seed(0)
     out = FaceColorJitter(0.3, 0.3, 0.9, prob=1.)(dict(img=img))['img']
     assert (np.abs(out.astype(int) - out[..., :1]) <= 1).all()
+
+
+def test_color_jitter_is_mmcvs_adjustments():
+    """The registered FaceColorJitter applies mmcv's adjust_* with factors
+    drawn in [1 - v, 1 + v]."""
+    import mmcv
+    img = np.random.default_rng(0).integers(0, 256, (16, 20, 3),
+                                            dtype=np.uint8)
+    np.random.seed(5)
+    out = FaceColorJitter(0.4, 0.3, 0.5, prob=1.)(dict(img=img.copy()))
+    np.random.seed(5)
+    np.random.rand()  # the prob draw
+    b, c, s = (np.random.uniform(1 - v, 1 + v) for v in (0.4, 0.3, 0.5))
+    expected = mmcv.adjust_color(
+        mmcv.adjust_contrast(mmcv.adjust_brightness(img, b), c), s)
+    np.testing.assert_array_equal(out['img'], expected)

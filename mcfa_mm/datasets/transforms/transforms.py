@@ -10,6 +10,7 @@ mirrored pixel's centre. Unannotated keypoints (``gt_keypoints_visible ==
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
+import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import RandomFlip, Resize
@@ -208,11 +209,10 @@ class FaceRandomFlip(RandomFlip):
 class FaceColorJitter(BaseTransform):
     """Randomly jitter brightness, contrast and saturation.
 
-    One vectorised float pass per image: brightness scales the pixels,
-    contrast blends with the mean grey level, saturation blends with the
-    per-pixel grey image; the result is rounded and clipped to the input
-    dtype's range. Each factor is drawn uniformly from ``[max(0, 1 - v),
-    1 + v]``.
+    mmcv's ``adjust_brightness``, ``adjust_contrast`` and ``adjust_color``
+    in turn, each factor drawn uniformly from ``[max(0, 1 - v), 1 + v]``.
+    Grey images (``(H, W)`` or ``(H, W, 1)``) get brightness and contrast
+    only.
 
     Required Keys:
 
@@ -250,10 +250,6 @@ class FaceColorJitter(BaseTransform):
         self.saturation = saturation
         self.prob = prob
         self.channel_order = channel_order
-        rgb_weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        self._grey_weights = (
-            rgb_weights[::-1].copy()
-            if channel_order == 'bgr' else rgb_weights)
 
     @staticmethod
     def _factor(strength: float) -> float:
@@ -278,20 +274,19 @@ class FaceColorJitter(BaseTransform):
         saturation = self._factor(self.saturation)
 
         img = results['img']
-        out = img.astype(np.float32) * brightness
-        is_colour = out.ndim == 3 and out.shape[2] == 3
-        grey = out @ self._grey_weights if is_colour else out
-        mean = grey.mean()
-        out = (out - mean) * contrast + mean
-        if is_colour:
-            # Contrast is affine, so grey after contrast is cheap to get.
-            grey = ((grey - mean) * contrast + mean)[..., None]
-            out = (out - grey) * saturation + grey
-        if np.issubdtype(img.dtype, np.integer):
-            info = np.iinfo(img.dtype)
-            np.rint(out, out=out)
-            np.clip(out, info.min, info.max, out=out)
-        results['img'] = out.astype(img.dtype)
+        grey = img.ndim == 2 or img.shape[2] == 1
+        # mmcv's contrast and colour steps read BGR; a grey image as BGR
+        # keeps three equal channels through brightness and contrast.
+        out = mmcv.gray2bgr(img.reshape(img.shape[:2])) if grey else img
+        if self.channel_order == 'rgb':
+            out = mmcv.rgb2bgr(out)
+        out = mmcv.adjust_contrast(
+            mmcv.adjust_brightness(out, brightness), contrast)
+        if not grey:
+            out = mmcv.adjust_color(out, saturation)
+        if self.channel_order == 'rgb':
+            out = mmcv.bgr2rgb(out)
+        results['img'] = out[..., 0].reshape(img.shape) if grey else out
         return results
 
     def __repr__(self) -> str:
