@@ -7,7 +7,9 @@ import argparse
 import datetime
 import statistics
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from contextlib import contextmanager
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from mmengine import dump
@@ -128,3 +130,55 @@ def write_report(report: dict, out: Optional[str] = None) -> dict:
     if out:
         dump(report, out, file_format='json', indent=1)
     return report
+
+
+@contextmanager
+def timed_methods(targets: Sequence[Tuple[Union[str, Callable[..., str]],
+                                          Any, str]],
+                  totals: Optional[Dict[str, float]] = None,
+                  active: Optional[List[str]] = None
+                  ) -> Iterator[Dict[str, float]]:
+    """Time every call of some methods by wrapping them for a while.
+
+    Args:
+        targets (Sequence[tuple]): ``(label, owner, attribute)``: the
+            method ``owner.attribute`` (of an instance, or of a class to
+            catch the instances it makes inside the timed code) and the
+            label its time goes to, or a callable of the call's arguments
+            that gives the label.
+        totals (dict, optional): Seconds per label to add to.
+        active (list, optional): Holds the labels of the calls running,
+            innermost last (e.g. for hooks that credit work to a stage).
+
+    Yields:
+        dict: Seconds per label, accumulated over the calls.
+    """
+    totals = {} if totals is None else totals
+    saved = []
+    for label, owner, attr in targets:
+
+        def wrapper(*args, _call=getattr(owner, attr), _label=label,
+                    **kwargs):
+            name = _label(*args, **kwargs) if callable(_label) else _label
+            if active is not None:
+                active.append(name)
+            start = time.perf_counter()
+            try:
+                return _call(*args, **kwargs)
+            finally:
+                totals[name] = totals.get(name, 0.) + (time.perf_counter() -
+                                                       start)
+                if active is not None:
+                    active.pop()
+
+        saved.append((owner, attr, vars(owner).get(attr), attr
+                      in vars(owner)))
+        setattr(owner, attr, wrapper)
+    try:
+        yield totals
+    finally:
+        for owner, attr, own, had_own in reversed(saved):
+            if had_own:
+                setattr(owner, attr, own)
+            else:
+                delattr(owner, attr)

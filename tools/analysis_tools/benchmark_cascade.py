@@ -32,7 +32,6 @@ import glob
 import os.path as osp
 import random
 import tempfile
-import time
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -50,7 +49,8 @@ from mmdet.registry import MODELS
 
 from mcfa_mm.utils.benchmarking import (add_common_args, interleaved,
                                         machine_info, matmul_arm, median,
-                                        start_benchmark, write_report)
+                                        start_benchmark, timed_methods,
+                                        write_report)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -121,45 +121,27 @@ def stage_instruments(model: nn.Module,
     Yields:
         dict: ``seconds`` and ``macs`` per stage, accumulated.
     """
-    record = dict(seconds=dict.fromkeys(STAGES, 0.0),
-                  macs=dict.fromkeys(STAGES, 0), stage=None)
-    propose, refine = CascadeFaceFinder.propose, CascadeFaceFinder.refine
-
-    def run(stage: str, fn, *args):
-        record['stage'] = stage
-        start = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            record['seconds'][stage] += time.perf_counter() - start
-            record['stage'] = None
-
-    def timed_propose(self, image):
-        return run('s', propose, self, image)
-
-    def timed_refine(self, image, boxes, num_stages):
-        return run(STAGES[num_stages - 1], refine, self, image, boxes,
-                   num_stages)
+    active: List[str] = []
+    macs = dict.fromkeys(STAGES, 0)
 
     def hook(module, _, output):
-        if record['stage'] is None:
-            return
-        if isinstance(module, nn.Conv2d):
-            macs = output.numel() * module.weight[0].numel()
-        else:
-            macs = output.numel() * module.in_features
-        record['macs'][record['stage']] += macs
+        if active:
+            macs[active[-1]] += output.numel() * (
+                module.weight[0].numel() if isinstance(module, nn.Conv2d)
+                else module.in_features)
 
     handles = [
         m.register_forward_hook(hook) for m in model.modules()
         if count_macs and isinstance(m, (nn.Conv2d, nn.Linear))
     ]
-    CascadeFaceFinder.propose = timed_propose
-    CascadeFaceFinder.refine = timed_refine
+    targets = [('s', CascadeFaceFinder, 'propose'),
+               (lambda self, image, boxes, num_stages: STAGES[num_stages - 1],
+                CascadeFaceFinder, 'refine')]
     try:
-        yield record
+        with timed_methods(targets, dict.fromkeys(STAGES, 0.),
+                           active) as seconds:
+            yield dict(seconds=seconds, macs=macs)
     finally:
-        CascadeFaceFinder.propose, CascadeFaceFinder.refine = propose, refine
         for handle in handles:
             handle.remove()
 

@@ -29,7 +29,7 @@ import argparse
 import copy
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -48,39 +48,39 @@ DEFAULT_CONFIG = ('configs/mcfa/'
                   'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
 
 
-def loader_config(cfg: Config, num_workers: int,
-                  batch_size: Optional[int]) -> dict:
-    """The config's train loader with ``num_workers`` (and batch size)."""
-    loader = copy.deepcopy(cfg.train_dataloader)
-    loader['num_workers'] = num_workers
-    # persistent workers need workers; with 0 the loader would refuse
-    loader['persistent_workers'] = num_workers > 0
-    if batch_size:
-        loader['batch_size'] = batch_size
-    return loader
-
-
 def build_loader(cfg: Config, num_workers: int, batch_size: Optional[int],
                  seed: int = 0):
-    """``Runner.build_dataloader`` and how long building it took."""
+    """``Runner.build_dataloader`` of the config's train loader with
+    ``num_workers`` (and batch size), and how long building it took."""
+    loader = copy.deepcopy(cfg.train_dataloader)
+    # persistent workers need workers; with 0 the loader would refuse
+    loader.update(num_workers=num_workers, persistent_workers=num_workers > 0)
+    if batch_size:
+        loader['batch_size'] = batch_size
     start = time.perf_counter()
-    loader = Runner.build_dataloader(
-        loader_config(cfg, num_workers, batch_size), seed=seed)
+    loader = Runner.build_dataloader(loader, seed=seed)
     return loader, time.perf_counter() - start
 
 
 def time_pipeline(cfg: Config, num_workers: int, batch_size: Optional[int],
-                  num_batches: int) -> dict:
-    """Samples/s of iterating a fresh loader for ``num_batches`` batches."""
+                  num_batches: int, step: Optional[Callable] = None) -> dict:
+    """Samples/s of a fresh loader over ``num_batches`` batches, each
+    passed to ``step`` when given (training fed by the loader).
+
+    The first batch, which starts the workers, is timed apart.
+    """
     loader, build_s = build_loader(cfg, num_workers, batch_size)
     iterator = iter(loader)
+    step = step or (lambda batch: None)
     start = time.perf_counter()
-    next(iterator)  # starts the workers
+    step(next(iterator))
     first_batch_s = time.perf_counter() - start
     samples = 0
     start = time.perf_counter()
     for _ in range(num_batches):
-        samples += len(next(iterator)['inputs'])
+        batch = next(iterator)
+        samples += len(batch['inputs'])
+        step(batch)
     elapsed = time.perf_counter() - start
     del iterator, loader  # stops the workers before the next measurement
     return dict(samples_per_s=samples / elapsed, build_s=build_s,
@@ -111,23 +111,6 @@ def time_train(model, optim_wrapper, batches: List[dict]) -> float:
     for batch in batches:
         model.train_step(batch, optim_wrapper)
     return samples / (time.perf_counter() - start)
-
-
-def time_end_to_end(cfg: Config, model, optim_wrapper, num_workers: int,
-                    batch_size: Optional[int], num_batches: int) -> float:
-    """Samples/s of training fed by the loader (what training gets)."""
-    loader, _ = build_loader(cfg, num_workers, batch_size)
-    iterator = iter(loader)
-    model.train_step(next(iterator), optim_wrapper)  # workers start
-    samples = 0
-    start = time.perf_counter()
-    for _ in range(num_batches):
-        batch = next(iterator)
-        samples += len(batch['inputs'])
-        model.train_step(batch, optim_wrapper)
-    elapsed = time.perf_counter() - start
-    del iterator, loader
-    return samples / elapsed
 
 
 def dataset_summary(cfg: Config, batch_size: Optional[int]) -> dict:
@@ -169,6 +152,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     model.train_step(batches[0], optim_wrapper)  # warm up
     batches = batches[1:]
 
+    def train_on(batch: dict) -> None:  # training fed by the loader
+        model.train_step(batch, optim_wrapper)
+
     pipeline: Dict[int, List[dict]] = {n: [] for n in args.num_workers}
     train: List[float] = []
     end_to_end: Dict[int, List[float]] = {n: [] for n in args.num_workers}
@@ -177,11 +163,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             pipeline[workers].append(
                 time_pipeline(cfg, workers, args.batch_size, args.batches))
         train.append(time_train(model, optim_wrapper, batches))
-        if args.end_to_end:
-            for workers in args.num_workers:
-                end_to_end[workers].append(
-                    time_end_to_end(cfg, model, optim_wrapper, workers,
-                                    args.batch_size, args.train_iters))
+        for workers in args.num_workers if args.end_to_end else []:
+            run = time_pipeline(cfg, workers, args.batch_size,
+                                args.train_iters, train_on)
+            end_to_end[workers].append(run['samples_per_s'])
 
     train_rate = median(train)
     report = dict(

@@ -33,8 +33,7 @@ import argparse
 import copy
 import os.path as osp
 import time
-from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -44,7 +43,8 @@ import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.testing import random_face_samples
 from mcfa_mm.utils.benchmarking import (add_common_args, interleaved,
                                         machine_info, matmul_arm, median,
-                                        start_benchmark, write_report)
+                                        start_benchmark, timed_methods,
+                                        write_report)
 from mcfa_mm.utils.complexity import count_macs
 from mmdet.registry import MODELS
 
@@ -237,10 +237,8 @@ def bench_model(name: str, args) -> dict:
 # --------------------------------------------------------------------------
 # Where the time of a crop-mode prediction goes
 # --------------------------------------------------------------------------
-@contextmanager
-def _phase_timers(detector) -> Iterator[Dict[str, float]]:
+def _phase_timers(detector):
     """Time the steps of ``test_step`` by wrapping them on the instance."""
-    totals: Dict[str, float] = {}
     # head.predict / decode, or their batched forms where the head has them
     targets = [('preprocess', detector.data_preprocessor, 'forward'),
                ('extract_feat', detector, 'extract_feat'),
@@ -249,23 +247,7 @@ def _phase_timers(detector) -> Iterator[Dict[str, float]]:
                ('decode', detector.head, 'decode'),
                ('decode_batch', detector.head, 'decode_batch'),
                ('add_pred_to_datasample', detector, 'add_pred_to_datasample')]
-    targets = [t for t in targets if hasattr(t[1], t[2])]
-    for label, owner, attr in targets:
-        original = getattr(owner, attr)
-
-        def wrapper(*a, _original=original, _label=label, **kw):
-            start = time.perf_counter()
-            out = _original(*a, **kw)
-            totals[_label] = totals.get(_label, 0.0) + (time.perf_counter() -
-                                                        start)
-            return out
-
-        setattr(owner, attr, wrapper)
-    try:
-        yield totals
-    finally:
-        for _, owner, attr in targets:
-            delattr(owner, attr)
+    return timed_methods([t for t in targets if hasattr(t[1], t[2])])
 
 
 def profile_predict(detector, batch: int, top: int = 12) -> dict:
