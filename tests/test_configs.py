@@ -16,10 +16,26 @@ CONFIGS = sorted(
 @pytest.fixture(scope='module')
 def fake_roots(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('layouts'))
-    return write_fake_layouts(root, num_images=12)
+    roots = write_fake_layouts(root, num_images=12)
+    roots['hard_negatives'] = _hard_negatives(
+        roots, str(tmp_path_factory.mktemp('hard_negatives')))
+    return roots
+
+
+def _hard_negatives(fake_roots, folder) -> str:
+    """A negatives file per photo set: one box in each image's corner."""
+    from mcfa_mm.datasets import LFWADataset, WildFaceDataset
+    for name, cls in (('lfwa', LFWADataset), ('wild', WildFaceDataset)):
+        dataset = cls(data_root=fake_roots[name], split='all')
+        with open(osp.join(folder, f'{name}.txt'), 'w') as file:
+            for i in range(len(dataset)):
+                file.write(dataset.get_data_info(i)['img_id'] +
+                           ' 0 0 12 12 0.9\n')
+    return folder
 
 
 def _load(config, fake_roots, monkeypatch):
+    monkeypatch.setenv('MCFA_HARD_NEGATIVES', fake_roots['hard_negatives'])
     for key, env in (('celeba', 'MCFA_CELEBA_ROOT'),
                      ('lfwa', 'MCFA_LFWA_ROOT'), ('wild', 'MCFA_WILD_ROOT'),
                      ('demo', 'MCFA_DEMO_ROOT'),
@@ -50,7 +66,11 @@ def test_config_builds(config, fake_roots, monkeypatch):
 
 
 def test_env_var_overrides_data_root(fake_roots, monkeypatch):
-    config = [c for c in CONFIGS if 'w025' in c and 'multisource' in c][0]
+    config = [
+        c for c in CONFIGS
+        if osp.basename(c).startswith('mcfa_vgg16-w025-128px_1xb32')
+        and 'multisource' in c
+    ][0]
     cfg = _load(config, fake_roots, monkeypatch)
     roots = [d.data_root for d in cfg.train_dataloader.dataset.datasets]
     assert roots[0].startswith(fake_roots['celeba'])

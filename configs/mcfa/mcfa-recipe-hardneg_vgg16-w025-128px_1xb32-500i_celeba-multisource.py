@@ -11,11 +11,12 @@
 #
 #   python tools/train.py THIS_CONFIG --cfg-options load_from=PHASE1.pth
 #
+# (or set MCFA_HARD_NEGATIVES to the folder of lfwa.txt and wild.txt).
 # Half of the batch's non-faces come from the mined file, the rest are drawn
 # at random as in the first phase.
 _base_ = './mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py'
 
-hard_negatives_dir = 'work_dirs/hard_negatives'
+hard_negatives_dir = '{{$MCFA_HARD_NEGATIVES:work_dirs/hard_negatives}}'
 load_from = None  # the first phase's checkpoint: --cfg-options load_from=
 
 
@@ -40,7 +41,8 @@ def hard_negatives(dataset_type, data_root, negatives_file):
 train_dataloader = dict(
     sampler=dict(source_ratio=[12, 10, 3, 4, 3]),
     dataset=dict(datasets=[
-        *{{_base_.train_dataloader.dataset.datasets}},
+        {{_base_.attribute_faces}}, {{_base_.landmark_faces}},
+        {{_base_.part_faces}}, {{_base_.non_faces}},
         dict(
             type='ConcatDataset',
             ignore_keys=['attribute_names'],

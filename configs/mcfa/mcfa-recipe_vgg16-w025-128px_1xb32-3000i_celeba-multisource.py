@@ -74,6 +74,14 @@ def photos(mining_type):
 # MultiSourceSampler draws it, rank by rank under DDP; it is infinite, hence
 # the iteration-based loop.
 batch_size = 32
+attribute_faces = dict(
+    type='CelebADataset',
+    data_root={{_base_.celeba_root}},
+    split='train',
+    pipeline={{_base_.crop_train_pipeline}})
+landmark_faces = photos('positive')
+part_faces = photos('part')
+non_faces = photos('negative')
 source_ratio = [12, 10, 3, 7]
 train_dataloader = dict(
     batch_size=batch_size,
@@ -87,16 +95,7 @@ train_dataloader = dict(
         type='ConcatDataset',
         # the inner ConcatDatasets add their cumulative_sizes to metainfo
         ignore_keys=['attribute_names', 'cumulative_sizes'],
-        datasets=[
-            dict(
-                type='CelebADataset',
-                data_root={{_base_.celeba_root}},
-                split='train',
-                pipeline={{_base_.crop_train_pipeline}}),
-            photos('positive'),
-            photos('part'),
-            photos('negative')
-        ]))
+        datasets=[attribute_faces, landmark_faces, part_faces, non_faces]))
 
 max_iters = 3000
 train_cfg = dict(

@@ -29,8 +29,15 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=lfwa_positives)
-val_dataloader = dict(dataset={{_base_.lfwa_val}})
-test_dataloader = dict(dataset={{_base_.lfwa_test}})
+lfwa_val = dict(
+    type='LFWADataset',
+    data_root={{_base_.lfwa_root}},
+    split='val',
+    val_fraction={{_base_.val_fraction}},
+    test_mode=True,
+    pipeline={{_base_.boxed_test_pipeline}})
+val_dataloader = dict(dataset=lfwa_val)
+test_dataloader = dict(dataset=dict(lfwa_val, split='test'))
 val_evaluator = [dict(type='AttributeAccuracy'), dict(type='LandmarkNME')]
 test_evaluator = val_evaluator
 

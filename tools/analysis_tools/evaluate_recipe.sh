@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every number of the recipe's model in docs/benchmarks.md, in the order the
+# rules ask: choices on validation first, then each test split once.
+#
+#   bash tools/analysis_tools/evaluate_recipe.sh CHECKPOINT [OUT_DIR]
+#
+# Writes each run's metrics JSON under OUT_DIR (default docs/bench/recipe)
+# and the attribute thresholds fitted on CelebA val beside the checkpoint.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CKPT=$1
+OUT=${2:-docs/bench/recipe}
+PY=${PY:-.venv/bin/python}
+RECIPE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py
+CASCADE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py
+THRESHOLDS=${THRESHOLDS:-${CKPT%.pth}_attribute_thresholds.json}
+mkdir -p "$OUT"
+
+run() {  # name config [cfg-options...]: test, keep the metrics JSON
+    local name=$1 config=$2; shift 2
+    local work=work_dirs/eval/$name
+    rm -rf "$work"
+    "$PY" tools/test.py "$config" "$CKPT" --work-dir "$work" \
+        ${@:+--cfg-options "$@"} > "$work.log" 2>&1 || {
+        tail -20 "$work.log"; exit 1; }
+    cp "$(ls "$work"/*/*.json | tail -1)" "$OUT/$name.json"
+    echo "$name: $(cat "$OUT/$name.json")"
+}
+
+# validation: fit per-attribute thresholds on CelebA val
+run celeba_val "$RECIPE" test_dataloader.dataset.split=val \
+    test_evaluator.fit_thresholds_to="$THRESHOLDS"
+# test splits, once each
+run celeba_test "$RECIPE" test_evaluator.thresholds="$THRESHOLDS"
+run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py
+run wild_crop_test configs/mcfa/mcfa_vgg16-w025-128px_crop_wild.py
+run wild_cascade_test "$CASCADE"
+run lfwa_cascade_test configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_lfwa.py
+"$PY" tools/analysis_tools/zoo_regression.py "$RECIPE" "$CKPT" \
+    > "$OUT/zoo_regression.json"
+cat "$OUT/zoo_regression.json"
