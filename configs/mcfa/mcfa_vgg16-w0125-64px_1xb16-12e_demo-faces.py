@@ -62,16 +62,11 @@ test_evaluator = val_evaluator
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=4)
+# the base's warm-up and cosine decay, over this run's epochs
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=1e-4,
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        convert_to_iter_based=True)
+    dict(_base_.param_scheduler[0], start_factor=0.1, end=20),
+    dict(_base_.param_scheduler[1], T_max=max_epochs, eta_min=1e-4,
+         end=max_epochs)
 ]
 default_hooks = dict(logger=dict(interval=10))
 custom_hooks = [dict(type='DynamicWeightLoggerHook', interval=10)]

@@ -38,15 +38,10 @@ train_dataloader = dict(
 # a fine-tune: short warm-up, then cosine from a quarter of the base rate
 max_epochs = 2
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+# the base's warm-up and cosine decay, over this run's epochs
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=1e-5,
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        convert_to_iter_based=True)
+    dict(_base_.param_scheduler[0], start_factor=0.1, end=50),
+    dict(_base_.param_scheduler[1], T_max=max_epochs, eta_min=1e-5,
+         end=max_epochs)
 ]
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
