@@ -12,6 +12,7 @@ from mmdet.structures import DetDataSample
 from ..datasets.metainfo import attribute_names
 from ..models.detectors.mcfa import PREDICT_MODES
 from ..utils import read_image
+from .box_inference import inference_faces_in_boxes
 from .model_zoo import get_model
 
 ImageType = Union[str, np.ndarray]
@@ -132,8 +133,9 @@ def load_image(image: ImageType, img_id: int) -> dict:
 def inference_faces(model: torch.nn.Module,
                     images: Union[ImageType, Sequence[ImageType]],
                     mode: Optional[str] = None,
-                    batch_size: int = 8) -> Union[DetDataSample,
-                                                  List[DetDataSample]]:
+                    batch_size: int = 8,
+                    bboxes=None) -> Union[DetDataSample,
+                                          List[DetDataSample]]:
     """Find faces, 5 landmarks and attributes in images.
 
     Args:
@@ -144,6 +146,12 @@ def inference_faces(model: torch.nn.Module,
             ``'crop'`` (each image is a face crop); defaults to the model's
             ``test_cfg.mode``.
         batch_size (int): Images per forward pass in crop mode.
+        bboxes (optional): Face boxes found by any detector: for one image,
+            ``(K, 4)`` xyxy pixels or a detector's result; for a list, one
+            such entry per image. Each box is cropped as the test pipelines
+            crop a labelled box and ``mode`` is not used; see
+            :func:`~mcfa_mm.apis.inference_faces_in_boxes`, whose results
+            (with ``face_scores`` and ``refined_bboxes``) are returned.
 
     Returns:
         DetDataSample | list[DetDataSample]: ``pred_instances`` with
@@ -157,6 +165,17 @@ def inference_faces(model: torch.nn.Module,
     """
     single = not isinstance(images, (list, tuple))
     images = [images] if single else list(images)
+    if bboxes is not None:
+        per_image = [bboxes] if single else list(bboxes)
+        if len(per_image) != len(images):
+            raise ValueError(f'bboxes must hold one entry per image: '
+                             f'{len(per_image)} for {len(images)} images')
+        results = [
+            inference_faces_in_boxes(model, image, boxes,
+                                     batch_size=batch_size)
+            for image, boxes in zip(images, per_image)
+        ]
+        return results[0] if single else results
     previous_mode = model.test_cfg['mode']
     mode = mode or previous_mode
     pipeline = build_inference_pipeline(mode, model.input_size)

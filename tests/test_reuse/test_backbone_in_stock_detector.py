@@ -6,7 +6,8 @@ from mmengine.runner import Runner
 
 from mcfa_mm.models.backbones import MCFAPyramidVGG
 
-RETINANET = 'baselines/retinanet_mcfa-vgg16-w025_fpn_1xb16-1h_wild-lfwa-faces.py'
+RETINANET = ('baselines/'
+             'retinanet_mcfa-vgg16-w025_fpn_1xb16-1h_wild-lfwa-faces.py')
 
 
 def test_out_indices_give_a_multi_scale_pyramid_of_one_slice():

@@ -7,6 +7,7 @@ from mmengine.structures import InstanceData
 
 from mcfa_mm.apis import inference_faces_in_boxes
 from mcfa_mm.datasets import WildFaceDataset
+from mcfa_mm.datasets.metainfo import CELEBA_ATTRIBUTES
 from mcfa_mm.testing import tiny_mcfa_config
 from mmdet.registry import MODELS
 
@@ -116,3 +117,66 @@ def test_bad_boxes_raise_a_clear_error():
     with pytest.raises(ValueError, match='one value per box'):
         inference_faces_in_boxes(model, image, [[10, 10, 50, 60]],
                                  scores=[0.5, 0.4])
+
+
+def test_inference_faces_delegates_boxes(fake_roots):
+    from mcfa_mm.apis import inference_faces
+    model = _model()
+    image = np.random.RandomState(1).randint(0, 255, (90, 120, 3), np.uint8)
+    boxes = [[10., 10., 50., 60.], [60., 20., 100., 70.]]
+    direct = inference_faces_in_boxes(model, image, boxes)
+    one = inference_faces(model, image, bboxes=boxes)
+    torch.testing.assert_close(one.pred_instances.keypoints,
+                               direct.pred_instances.keypoints)
+    two = inference_faces(model, [image, image], bboxes=[boxes, boxes[:1]])
+    assert [len(r.pred_instances) for r in two] == [2, 1]
+    with pytest.raises(ValueError, match='one entry per image'):
+        inference_faces(model, [image, image], bboxes=[boxes])
+
+
+def _readme_chain_example() -> str:
+    import os.path as osp
+    import re
+    readme = osp.join(osp.dirname(__file__), '..', '..', 'README.md')
+    text = open(readme).read()
+    start = text.index('## Reuse in your own MMDetection pipelines')
+    return re.search(r'```python\n(.*?)```', text[start:], re.S).group(1)
+
+
+def test_readme_chain_example_runs(data_env, config_path, tmp_path, capsys):
+    """The README's stock detector -> MCFA example, on random weights."""
+    import re
+    from mmengine.config import Config
+    code = _readme_chain_example()
+    configs = re.findall(r"'(configs/[^']+\.py)'", code)
+    checkpoints = re.findall(r"'(work_dirs/[^']+\.pth)'", code)
+    assert len(configs) == len(checkpoints) == 2
+    for config, checkpoint in zip(configs, checkpoints):
+        cfg = Config.fromfile(config_path(config[len('configs/'):]))
+        model = MODELS.build(cfg.model)
+        saved = str(tmp_path / checkpoint.replace('/', '_'))
+        meta = dict(dataset_meta=dict(classes=('face', ),
+                                      attribute_names=CELEBA_ATTRIBUTES))
+        torch.save(dict(state_dict=model.state_dict(), meta=meta), saved)
+        code = code.replace(repr(checkpoint), repr(saved))
+        code = code.replace(repr(config),
+                            repr(config_path(config[len('configs/'):])))
+    # an untrained detector scores every box near 0: keep them all
+    detector_cfg = tmp_path / 'detector.py'
+    detector_cfg.write_text(
+        f"_base_ = {config_path(configs[0][len('configs/'):])!r}\n"
+        'model = dict(test_cfg=dict(score_thr=0.0))\n')
+    code = code.replace(repr(config_path(configs[0][len('configs/'):])),
+                        repr(str(detector_cfg)), 1)
+    code = code.replace('faces.scores > 0.5', 'faces.scores > -1')
+    image = re.search(r"image = '([^']+)'", code).group(1)
+    fake = f"{data_env['wild']}/Img/img_wild/0_0_0.jpg"
+    code = code.replace(repr(image), repr(fake))
+    exec(compile(code, 'README.md', 'exec'), {})
+    lines = capsys.readouterr().out.strip().splitlines()
+    printed = [line for line in lines if line.startswith('[')]
+    # one line per detector box (at most 20, the test config's cap)
+    assert 1 <= len(printed) <= 20
+    assert all(
+        re.match(r"\[(-?\d+, ){3}-?\d+\] \[(-?\d+, ){9}-?\d+\] \[\('\w+', ",
+                 line) for line in printed)
