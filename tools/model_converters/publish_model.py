@@ -80,7 +80,7 @@ def publish(in_file: str, out_dir: str, name: str, config: str) -> str:
             iter=old_meta.get('iter'),
             epoch=old_meta.get('epoch'),
             mcfa_mm_version=mcfa_mm.__version__,
-            torch_version=torch.__version__))
+            torch_version=str(torch.__version__)))
     os.makedirs(out_dir, exist_ok=True)
     tmp_file = osp.join(out_dir, f'.{name}.tmp')
     torch.save(dict(state_dict=state_dict, meta=meta), tmp_file)

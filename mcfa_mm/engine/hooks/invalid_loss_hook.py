@@ -21,7 +21,8 @@ def non_finite_losses(log_vars: Dict) -> Dict[str, float]:
     for name, value in log_vars.items():
         if 'loss' not in name:
             continue
-        value = float(value)
+        # a tensor that still carries its graph: read its value only
+        value = float(value.detach() if hasattr(value, 'detach') else value)
         if not math.isfinite(value):
             bad[name] = value
     return bad
