@@ -1,6 +1,9 @@
 """Shared pytest fixtures: generated demo data and the optional real data."""
+import importlib.util
 import os
 import os.path as osp
+from types import ModuleType
+from typing import Callable, Dict
 
 import pytest
 
@@ -45,3 +48,37 @@ def demo_data_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('demo_faces'))
     generate_demo_faces(root, num_images=48, seed=0)
     return root
+
+
+def _load_script(relative: str) -> ModuleType:
+    """A script under the repository (``tools/`` is no package) as a
+    module named after its file."""
+    name = osp.splitext(osp.basename(relative))[0]
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, relative))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def load_script() -> Callable[[str], ModuleType]:
+    """``load_script('tools/demo/image_demo.py')`` imports that script."""
+    return _load_script
+
+
+@pytest.fixture(scope='module')
+def fake_roots(tmp_path_factory) -> Dict[str, str]:
+    """CelebA, LFWA, in-the-wild and demo layouts of 12 generated images
+    each, one set per test module (tests may write beside them)."""
+    from mcfa_mm.testing import write_fake_layouts
+    return write_fake_layouts(str(tmp_path_factory.mktemp('layouts')),
+                              num_images=12)
+
+
+@pytest.fixture
+def data_env(fake_roots, monkeypatch) -> Dict[str, str]:
+    """Point every config's data root at :func:`fake_roots`."""
+    for key in ('celeba', 'lfwa', 'wild', 'demo'):
+        monkeypatch.setenv(f'MCFA_{key.upper()}_ROOT', fake_roots[key])
+    return fake_roots

@@ -97,17 +97,6 @@ train_dataloader = dict(
                     pipeline=load_pipeline)
             ]),
         pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(
-        _delete_=True,
-        type='WildFaceDataset',
-        data_root=wild_root,
-        split='val',
-        val_fraction=val_fraction,
-        test_mode=True,
-        pipeline=test_pipeline))
 test_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -118,6 +107,11 @@ test_dataloader = dict(
         split='test',
         test_mode=True,
         pipeline=test_pipeline))
+# validation: the test loader on the val split carved out of wild train
+val_dataloader = dict(
+    test_dataloader,
+    dataset=dict(
+        test_dataloader['dataset'], split='val', val_fraction=val_fraction))
 val_evaluator = dict(
     _delete_=True, type='CocoMetric', metric='bbox', ann_file=None)
 test_evaluator = val_evaluator

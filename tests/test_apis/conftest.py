@@ -1,10 +1,9 @@
 """Fixtures of the API and demo tests: a tiny model zoo that stands in for
-the shipped model, and the demo scripts as modules."""
-import importlib.util
+the shipped model (``load_script``, which imports the demo scripts, comes
+from tests/conftest.py)."""
 import os
 import os.path as osp
-from types import ModuleType
-from typing import Callable, Dict
+from typing import Dict
 
 import pytest
 import torch
@@ -64,19 +63,3 @@ def shipped_tiny(tiny_zoo, monkeypatch) -> Dict[str, str]:
     """Make the tiny zoo the repository's model zoo for one test."""
     monkeypatch.setattr(model_zoo, 'METAFILE', tiny_zoo['metafile'])
     return tiny_zoo
-
-
-def _load_script(relative: str) -> ModuleType:
-    """A script under tools/ as a module (tools/ is no package)."""
-    name = osp.splitext(osp.basename(relative))[0]
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO_ROOT, relative))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope='session')
-def load_script() -> Callable[[str], ModuleType]:
-    """``load_script('tools/demo/image_demo.py')`` imports that script."""
-    return _load_script

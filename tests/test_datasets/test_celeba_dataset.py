@@ -137,6 +137,14 @@ def test_absent_files_give_none(tiny_root):
         CelebADataset(data_root=tiny_root, split='train')
 
 
+def _load_skipping_invalid(root, monkeypatch):
+    """``CelebADataset(skip_invalid=True)`` and the messages it logged."""
+    logs = []
+    monkeypatch.setattr(celeba_module, 'print_log',
+                        lambda msg, **kw: logs.append(msg))
+    return CelebADataset(data_root=root, skip_invalid=True), logs
+
+
 def test_id_missing_from_another_file(tmp_path, monkeypatch):
     # The partition lists 000007.jpg, which has no attribute row.
     root = make_layout(str(tmp_path), IDS + ['000007.jpg'])
@@ -151,10 +159,7 @@ def test_id_missing_from_another_file(tmp_path, monkeypatch):
     assert "'000007.jpg'" in msg and 'list_eval_partition.txt' in msg
     assert 'list_attr_celeba.txt' in msg
 
-    logs = []
-    monkeypatch.setattr(celeba_module, 'print_log',
-                        lambda msg, **kw: logs.append(msg))
-    ds = CelebADataset(data_root=root, skip_invalid=True)
+    ds, logs = _load_skipping_invalid(root, monkeypatch)
     assert len(ds) == 6 and ds.num_skipped == 1
     assert any('skipped 1 images' in m for m in logs)
 
@@ -173,10 +178,7 @@ def test_missing_image(tmp_path, monkeypatch):
     msg = str(info.value)
     assert osp.join('img_celeba_crop', '000006.jpg') in msg
     assert 'list_eval_partition.txt' in msg
-    logs = []
-    monkeypatch.setattr(celeba_module, 'print_log',
-                        lambda msg, **kw: logs.append(msg))
-    ds = CelebADataset(data_root=root, skip_invalid=True)
+    ds, logs = _load_skipping_invalid(root, monkeypatch)
     assert len(ds) == 5 and ds.num_skipped == 1
     assert len(logs) == 1 and 'skipped 1 images' in logs[0]
     assert len(CelebADataset(data_root=root, check_images=False)) == 6

@@ -5,35 +5,19 @@ import pickle
 
 import pytest
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
-from mcfa_mm.testing import random_face_samples, tiny_mcfa_config
+from mcfa_mm.testing import RandomFaceCrops, crops_loader, tiny_mcfa_config
 from mcfa_mm.utils import (CheckpointError, check_checkpoint_fits,
                            load_weights_only)
 from mmdet.registry import MODELS
-
-
-class _Crops(Dataset):
-
-    def __len__(self):
-        return 4
-
-    def __getitem__(self, index):
-        sample = random_face_samples(1, 64, 8, seed=index)[0]
-        return dict(inputs=torch.rand(3, 64, 64) * 255, data_samples=sample)
 
 
 def _runner(work_dir, load_from, **model_kwargs):
     return Runner(
         model=tiny_mcfa_config(**model_kwargs),
         work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=_Crops(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=pseudo_collate,
-            batch_size=4),
+        train_dataloader=crops_loader(RandomFaceCrops(length=4)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=False, max_iters=1),
         default_hooks=dict(checkpoint_fit=dict(type='CheckpointFitHook')),

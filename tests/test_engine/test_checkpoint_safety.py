@@ -4,38 +4,18 @@ import pickle
 
 import pytest
 import torch
-from mmengine.dataset import pseudo_collate
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
-from mcfa_mm.testing import random_face_samples, tiny_mcfa_config
+from mcfa_mm.testing import RandomFaceCrops, crops_loader, tiny_mcfa_config
 from mcfa_mm.utils import load_weights_only
-
-
-class _RandomCrops(Dataset):
-    """Eight random face crops, enough for a few iterations; the same
-    pixels every time an index is read."""
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, index):
-        sample = random_face_samples(1, 64, 8, seed=index)[0]
-        image = torch.rand(
-            3, 64, 64, generator=torch.Generator().manual_seed(index))
-        return dict(inputs=image * 255, data_samples=sample)
 
 
 def _runner(work_dir, max_iters, attr_mode='adversarial', **kwargs):
     return Runner(
         model=tiny_mcfa_config(attr_mode=attr_mode),
         work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=_RandomCrops(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=pseudo_collate,
-            batch_size=4),
+        train_dataloader=crops_loader(RandomFaceCrops()),
         # momentum: a resume that loses the optimizer state shows
         optim_wrapper=dict(
             optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),

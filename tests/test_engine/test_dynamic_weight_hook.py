@@ -12,7 +12,7 @@ from mmengine.logging import MessageHub
 
 from mcfa_mm.engine.hooks import DynamicWeightLoggerHook
 from mcfa_mm.engine.hooks.dynamic_weight_hook import weight_entropy
-from mcfa_mm.testing import random_face_samples, tiny_mcfa_config
+from mcfa_mm.testing import RandomFaceCrops, crops_loader, tiny_mcfa_config
 from mcfa_mm.utils.training_logs import load_scalars, weight_series
 
 NAMES = ('Smiling', 'Male', 'Young', 'Eyeglasses')
@@ -115,34 +115,6 @@ def test_hook_names_fallback_and_models_without_weights(tmp_path):
         DynamicWeightLoggerHook(interval=0)
 
 
-class _ToyFaceDataset(torch.utils.data.Dataset):
-    """Random packed face crops with ``attribute_names`` in its metainfo."""
-
-    def __init__(self,
-                 size: int = 8,
-                 input_size: int = 64,
-                 num_attributes: int = 4) -> None:
-        self.size = size
-        self.input_size = input_size
-        self.num_attributes = num_attributes
-        self.metainfo = dict(
-            classes=('face', ), attribute_names=NAMES[:num_attributes])
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: int) -> dict:
-        generator = torch.Generator().manual_seed(index)
-        image = torch.randint(
-            0,
-            256, (3, self.input_size, self.input_size),
-            generator=generator,
-            dtype=torch.uint8)
-        sample, = random_face_samples(
-            1, self.input_size, self.num_attributes, seed=index)
-        return dict(inputs=image, data_samples=sample)
-
-
 def test_weights_reach_the_runner_json_log(tmp_path):
     """A real Runner: the weights land in vis_data/scalars.json."""
     from mmengine.runner import Runner
@@ -150,11 +122,8 @@ def test_weights_reach_the_runner_json_log(tmp_path):
     runner = Runner(
         model=tiny_mcfa_config(num_attributes=4),
         work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=_ToyFaceDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=4,
-            num_workers=0),
+        train_dataloader=crops_loader(
+            RandomFaceCrops(num_attributes=4, attribute_names=NAMES[:4])),
         train_cfg=dict(by_epoch=False, max_iters=4, val_interval=100),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(

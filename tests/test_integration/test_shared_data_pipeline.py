@@ -12,11 +12,10 @@ import json
 import os
 import os.path as osp
 import pickle
-import subprocess
-import sys
 
 import pytest
 
+from mcfa_mm.testing import run_script
 from mcfa_mm.utils import load_weights_only
 
 pytestmark = pytest.mark.shared_data
@@ -52,18 +51,9 @@ TRAIN_OPTIONS = _loader_options('train_dataloader') + [
 ]
 
 
-def _run(args, env, timeout=240):
+def _run(args, env):
     """Run a script of the repository; fail with its output on error."""
-    result = subprocess.run(
-        [sys.executable] + args,
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
-    assert result.returncode == 0, (
-        result.stdout[-3000:] + result.stderr[-5000:])
-    return result
+    return run_script(args, env, timeout=240)
 
 
 def _train_records(work_dir):

@@ -31,12 +31,10 @@ writer that pause where the test wants to kill."""
 import os
 import time
 
-import torch
 from mmengine.hooks import Hook
-from torch.utils.data import Dataset
 
 import mcfa_mm.utils.atomic_file_backend as atomic
-from mcfa_mm.testing import random_face_samples
+from mcfa_mm.testing import RandomFaceCrops
 from mmdet.registry import DATASETS, HOOKS
 
 MARKER = os.environ.get('TOY_MARKER', '')
@@ -47,18 +45,7 @@ def pause():
     time.sleep(300)  # the test kills us here
 
 
-@DATASETS.register_module()
-class KillToyFaces(Dataset):
-    metainfo = dict(classes=('face', ))
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, index):
-        sample = random_face_samples(1, 64, 8, seed=index)[0]
-        generator = torch.Generator().manual_seed(index)
-        image = torch.rand(3, 64, 64, generator=generator) * 255
-        return dict(inputs=image, data_samples=sample)
+DATASETS.register_module(name='KillToyFaces', module=RandomFaceCrops)
 
 
 @HOOKS.register_module()

@@ -10,13 +10,11 @@ import json
 import os
 import os.path as osp
 import pickle
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from mcfa_mm.testing import tiny_mcfa_config
+from mcfa_mm.testing import run_script, tiny_mcfa_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAMES = ('Smiling', 'Male', 'Young', 'Eyeglasses')
@@ -109,16 +107,7 @@ def _run(args, tmp_path, timeout=300):
     env['PYTHONPATH'] = os.pathsep.join(
         [str(tmp_path), REPO_ROOT,
          env.get('PYTHONPATH', '')])
-    result = subprocess.run(
-        [sys.executable] + args,
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
-    assert result.returncode == 0, (
-        result.stdout[-3000:] + result.stderr[-5000:])
-    return result
+    return run_script(args, env, timeout)
 
 
 @pytest.fixture(scope='module')
