@@ -1,19 +1,16 @@
 """Test an MCFA model (MMDetection 3.3's ``tools/test.py`` for mcfa-mm)."""
 import argparse
-import os
-import os.path as osp
 from typing import List, Optional
 
-from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config, ConfigDict
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.utils.distributed import setup_cpu_distributed
+from mcfa_mm.utils.tool_args import (build_tool_runner, load_tool_config,
+                                     parse_launcher_args)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -47,31 +44,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta',
         action='store_true',
         help='test time augmentation with the config\'s tta_model and '
         'tta_pipeline')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launcher_args(parser, argv)
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -87,17 +64,7 @@ def build_config(args: argparse.Namespace) -> Config:
         RuntimeError: ``--tta`` with a config that has no ``tta_model`` or
             ``tta_pipeline``.
     """
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
 
     cfg.load_from = args.checkpoint
 
@@ -131,13 +98,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Fewer dynamo recompilations when the config enables torch.compile.
     setup_cache_size_limit_of_dynamo()
 
-    cfg = build_config(args)
-    setup_cpu_distributed(cfg)
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_tool_runner(build_config(args))
 
     # Dump the predictions next to the metrics (a dummy metric).
     if args.out is not None:

@@ -1,20 +1,17 @@
 """Train an MCFA model (MMDetection 3.3's ``tools/train.py`` for mcfa-mm)."""
 import argparse
 import logging
-import os
-import os.path as osp
 from typing import List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.utils.distributed import setup_cpu_distributed
+from mcfa_mm.utils.tool_args import (build_tool_runner, load_tool_config,
+                                     parse_launcher_args)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,27 +43,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         const='auto',
         help='resume from the given checkpoint, or, without a value, from '
         'the latest checkpoint in the work directory')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launcher_args(parser, argv)
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -84,17 +61,7 @@ def build_config(args: argparse.Namespace) -> Config:
             an optimizer wrapper other than ``OptimWrapper``;
             ``--auto-scale-lr`` with a config that has no ``auto_scale_lr``.
     """
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
 
     if args.amp:
         if get_device() == 'cpu':
@@ -147,13 +114,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Fewer dynamo recompilations when the config enables torch.compile.
     setup_cache_size_limit_of_dynamo()
 
-    cfg = build_config(args)
-    setup_cpu_distributed(cfg)
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_tool_runner(build_config(args))
 
     runner.train()
 

@@ -11,9 +11,8 @@ import textwrap
 import pytest
 import torch
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
-from mcfa_mm.testing import random_face_samples, tiny_mcfa_config
+from mcfa_mm.testing import RandomFaceCrops, tiny_mcfa_config
 from mmdet.registry import DATASETS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -22,32 +21,22 @@ BATCH_SIZE = 4
 BASE_BATCH_SIZE = 16
 
 
-@DATASETS.register_module(name='ArgsToyFaces', force=True)
-class ArgsToyFaces(Dataset):
-    """Eight packed random face crops."""
-
-    metainfo = dict(classes=('face', ))
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, index):
-        sample = random_face_samples(1, 64, 4, seed=index)[0]
-        image = torch.rand(
-            3, 64, 64, generator=torch.Generator().manual_seed(index))
-        return dict(inputs=image * 255, data_samples=sample)
+DATASETS.register_module(
+    name='ArgsToyFaces', force=True, module=RandomFaceCrops)
 
 
 CONFIG = '''
 default_scope = 'mmdet'
 model = {model!r}
 train_dataloader = dict(
-    batch_size={batch_size}, num_workers=0, dataset=dict(type='ArgsToyFaces'),
+    batch_size={batch_size}, num_workers=0,
+    dataset=dict(type='ArgsToyFaces', num_attributes=4),
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'))
 test_dataloader = dict(
     batch_size=2, num_workers=0,
-    dataset=dict(type='ArgsToyFaces', pipeline=[dict(type='PackFaceInputs')]),
+    dataset=dict(type='ArgsToyFaces', num_attributes=4,
+                 pipeline=[dict(type='PackFaceInputs')]),
     sampler=dict(type='DefaultSampler', shuffle=False))
 test_evaluator = dict(type='AttributeAccuracy')
 test_cfg = dict(type='TestLoop')
