@@ -150,7 +150,9 @@ def test_readme_chain_example_runs(data_env, config_path, tmp_path, capsys):
     code = _readme_chain_example()
     configs = re.findall(r"'(configs/[^']+\.py)'", code)
     checkpoints = re.findall(r"'(work_dirs/[^']+\.pth)'", code)
-    assert len(configs) == len(checkpoints) == 2
+    # the stock detector by config and checkpoint; MCFA is the shipped model
+    assert len(configs) == len(checkpoints) == 1
+    assert 'init_face_model()' in code
     for config, checkpoint in zip(configs, checkpoints):
         cfg = Config.fromfile(config_path(config[len('configs/'):]))
         model = MODELS.build(cfg.model)

@@ -82,8 +82,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     dataset_cfg = cfg.test_dataloader.dataset
     dataset_cfg.split = args.split
     dataset_cfg.test_mode = True
-    dataset = DATASETS.build(dataset_cfg)
+    # the model first: init_detector sets mmdet's default scope, which the
+    # dataset's pipeline needs
     model = init_detector(cfg, args.checkpoint, device=args.device)
+    dataset = DATASETS.build(dataset_cfg)
     model.test_cfg['mode'] = 'cascade'
     count = len(dataset) if args.max_images is None else min(
         args.max_images, len(dataset))
