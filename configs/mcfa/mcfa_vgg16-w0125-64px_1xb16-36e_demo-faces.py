@@ -14,10 +14,19 @@ model = dict(
     neck=dict(
         in_channels=(32, 64, 64), map_size=input_size // 32,
         fc_channels=fc_channels),
+    # the recipe's levers, so that the short run teaches every task: the
+    # attribute loss scaled by d, Wing loss for the landmarks at half weight.
+    # Chosen on the demo's val split (36 epochs, one core, ~1.5 min each):
+    # L2 landmarks left them at 25 % NME, full-weight Wing left the
+    # attributes at the majority value (balanced 50.8 %); this gives
+    # balanced 62.7 % and NME 11.5 %.
     head=dict(
         hidden_channels=(32, 64, 64),
         num_attributes=num_attributes,
-        ohem_ratio=None),
+        ohem_ratio=None,
+        loss_attr=dict(scale_by_num_attributes=True),
+        loss_landmark=dict(type='WingLoss', omega=0.1, epsilon=0.02),
+        loss_weights=dict(landmark=0.5)),
     test_cfg=dict(min_face_size=24))
 
 resize = dict(
@@ -60,8 +69,8 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=4)
+max_epochs = 36
+train_cfg = dict(max_epochs=max_epochs, val_interval=12)
 # the base's warm-up and cosine decay, over this run's epochs
 param_scheduler = [
     dict(_base_.param_scheduler[0], start_factor=0.1, end=20),
