@@ -4,7 +4,6 @@ import hashlib
 import importlib.util
 import os.path as osp
 
-import pytest
 import torch
 
 from mcfa_mm.testing import tiny_mcfa_config
