@@ -7,10 +7,11 @@
 #   loss of ~20; its gradient vanishes with the error, so the landmarks stall
 #   at ~17 % NME. Wing's gradient grows as the error shrinks.
 # - Boxes: L1 (mmdet's L1Loss), for the same reason.
-# - Task weights: fixed, chosen from the gradient-norm shares that
-#   TaskGradientShareHook logs (docs/benchmarks.md), a tuned plain sum as
-#   ANCHORS.md asks; UncertaintyTaskWeighting is the learned alternative
-#   (configs/mcfa/mcfa-recipe-uncertainty_*).
+# - Task weights: a fixed sum (ANCHORS.md: a tuned plain sum is as good as
+#   the learned schemes), set from one probe of the gradient-norm shares
+#   that TaskGradientShareHook logs -- not swept on validation yet;
+#   UncertaintyTaskWeighting is the learned alternative
+#   (configs/mcfa/mcfa-recipe-uncertainty_*, not trained yet).
 # - Non-faces as MTCNN makes them: IoU < 0.3 with every face, so near
 #   misses are negatives and the cascade keeps few boxes per face.
 # - Batches with a fixed mix of attribute faces, landmark faces, part faces
@@ -28,7 +29,6 @@ model = dict(
         # attributes, and the cascade lives on it
         loss_weights=dict(face_cls=2.0, bbox=1.0, landmark=1.0,
                           attribute=1.0)))
-
 
 
 def mined(mining_type):
