@@ -59,12 +59,6 @@ max_iters = 500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters,
-        eta_min=1e-5,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
+    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=0, by_epoch=False)
 ]
 optim_wrapper = dict(optimizer=dict(lr=5e-4))

@@ -106,13 +106,10 @@ train_cfg = dict(
 param_scheduler = [
     dict(
         type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters,
-        eta_min=1e-5,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
+    # no end / T_max: MMEngine's runner ends the cosine at the loop's
+    # max_iters and T_max defaults to end - begin, so a child config that
+    # changes train_cfg.max_iters alone keeps the schedule whole
+    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=0, by_epoch=False)
 ]
 default_hooks = dict(
     checkpoint=dict(
