@@ -15,28 +15,6 @@ model = dict(
         thresholds=(0.6, 0.7, 0.7),
         nms_thresholds=(0.5, 0.7, 0.3),
         max_per_img=20))
-# whole photos: no crop, no resize; the raw annotations ride along for
-# CocoMetric (it converts them to COCO itself when ann_file is None)
-cascade_test_pipeline = [
-    dict(type='LoadFaceImageFromFile'),
-    dict(type='LoadFaceAnnotations', num_attributes=40),
-    dict(
-        type='PackFaceInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'instances'))
-]
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=1,
-    dataset=dict(
-        _delete_=True,
-        type='WildFaceDataset',
-        data_root={{_base_.wild_root}},
-        split='test',
-        test_mode=True,
-        pipeline=cascade_test_pipeline))
-test_evaluator = [
-    dict(type='CocoMetric', metric='bbox', ann_file=None,
-         classwise=False),
-    dict(type='LandmarkNME', match_mode='iou', rescale_gt=False)
-]
+    batch_size=1, num_workers=1, dataset={{_base_.wild_cascade_test}})
+test_evaluator = {{_base_.cascade_test_evaluator}}

@@ -29,13 +29,6 @@ from mmdet.apis import init_detector
 from mmdet.registry import DATASETS
 from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 
-#: Whole photos for the cascade: no crop, no resize.
-CASCADE_PIPELINE = [
-    dict(type='LoadFaceImageFromFile'),
-    dict(type='LoadFaceAnnotations', num_attributes=40),
-    dict(type='PackFaceInputs')
-]
-
 
 def celeba_subset_accuracy(model: torch.nn.Module, cfg: Config,
                            count: int = 300,
@@ -76,16 +69,15 @@ def wild_subset_found(model: torch.nn.Module, cfg: Config, count: int = 50,
 
     Args:
         model (nn.Module): The model (switched to cascade mode here).
-        cfg (Config): Its config (``wild_root`` is the data).
+        cfg (Config): Its config; ``wild_cascade_test`` (from
+            ``configs/_base_/datasets/face_sources.py``) is the dataset.
         count (int): Photos from the start of the split.
         iou (float): IoU at which a box finds a face.
 
     Returns:
         dict: ``photos``, ``found`` and ``boxes`` (all boxes returned).
     """
-    dataset = DATASETS.build(
-        dict(type='WildFaceDataset', data_root=cfg.wild_root, split='test',
-             test_mode=True, indices=count, pipeline=CASCADE_PIPELINE))
+    dataset = DATASETS.build(dict(cfg.wild_cascade_test, indices=count))
     model.test_cfg['mode'] = 'cascade'
     found = boxes = 0
     for index in range(len(dataset)):

@@ -105,3 +105,26 @@ wild_test = dict(
     split='test',
     test_mode=True,
     pipeline=boxed_test_pipeline)
+
+# Whole photos for the cascade (test_cfg.mode='cascade'): no crop, no
+# resize; the raw annotations ride along for CocoMetric (it converts them to
+# COCO itself when ann_file is None). `split='val'` runs on the carved val.
+cascade_test_pipeline = [
+    dict(type='LoadFaceImageFromFile'),
+    dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
+    dict(
+        type='PackFaceInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'instances'))
+]
+wild_cascade_test = dict(
+    type='WildFaceDataset',
+    data_root=wild_root,
+    split='test',
+    val_fraction=val_fraction,
+    test_mode=True,
+    pipeline=cascade_test_pipeline)
+cascade_test_evaluator = [
+    dict(type='CocoMetric', metric='bbox', ann_file=None, classwise=False),
+    dict(type='LandmarkNME', match_mode='iou', rescale_gt=False)
+]
