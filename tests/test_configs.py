@@ -8,9 +8,8 @@ from mmengine.config import Config
 from mcfa_mm.testing import write_fake_layouts
 from mmdet.registry import DATASETS, MODELS
 
-CONFIGS = sorted(
-    glob.glob(osp.join(osp.dirname(__file__), '..', 'configs', 'mcfa',
-                       '*.py')))
+CONFIG_ROOT = osp.join(osp.dirname(__file__), '..', 'configs')
+CONFIGS = sorted(glob.glob(osp.join(CONFIG_ROOT, 'mcfa', '*.py')))
 
 
 @pytest.fixture(scope='module')
@@ -75,3 +74,37 @@ def test_env_var_overrides_data_root(fake_roots, monkeypatch):
     roots = [d.data_root for d in cfg.train_dataloader.dataset.datasets]
     assert roots[0].startswith(fake_roots['celeba'])
     assert roots[2].startswith(fake_roots['wild'])
+
+
+def test_recipe_config_keeps_its_losses_and_cascade_settings():
+    """The recipe's levers and its cascade choices live in one ``model``.
+
+    A second ``model = dict(...)`` in the same file replaces the first (it is
+    Python), which once dropped Wing / L1 / the face weight silently.
+    """
+    recipe = Config.fromfile(
+        osp.join(CONFIG_ROOT, 'mcfa',
+                 'mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-'
+                 'multisource.py'))
+    head = recipe.model.head
+    assert head.loss_landmark.type == 'WingLoss'
+    assert head.loss_bbox.type == 'L1Loss'
+    assert head.loss_weights.face_cls == 2.0
+    assert head.loss_attr.scale_by_num_attributes
+    assert recipe.model.test_cfg.min_face_size == 40
+    assert recipe.model.test_cfg.max_per_img == 20
+
+
+def test_paper_arm_takes_out_every_recipe_lever():
+    paper = Config.fromfile(
+        osp.join(CONFIG_ROOT, 'mcfa',
+                 'mcfa-paper_vgg16-w025-128px_1xb32-1100i_celeba-'
+                 'multisource.py'))
+    head = paper.model.head
+    assert head.loss_landmark == dict(type='MSELoss')
+    assert head.loss_bbox == dict(type='MSELoss')
+    assert set(head.loss_weights.values()) == {1.0}
+    assert head.loss_attr.mode == 'paper'
+    assert not head.loss_attr.scale_by_num_attributes
+    assert paper.train_dataloader.sampler.type == 'InfiniteSampler'
+    assert paper.train_cfg.max_iters == 1100
