@@ -1,4 +1,9 @@
-"""Shared pytest fixtures: generated demo data and the optional real data."""
+"""Shared pytest fixtures: generated demo data and the optional real data.
+
+Also plain helpers for the test modules (``from tests.conftest import``):
+paths under the repository and the runtime part of the configs that the
+end-to-end tests write for the tools.
+"""
 import importlib.util
 import os
 import os.path as osp
@@ -12,6 +17,72 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: repository; CI has it beside the clone. Override with MCFA_SHARED_DATA.
 SHARED_DATA = os.environ.get('MCFA_SHARED_DATA',
                              osp.join(REPO_ROOT, '..', 'shared', 'data'))
+
+_TOY_RUN_CONFIG = '''
+custom_imports = dict(imports=[{toy_module!r}, 'mcfa_mm'],
+                      allow_failed_imports=False)
+default_scope = 'mmdet'
+model = {model!r}
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='SGD', lr={lr!r}, momentum=0.9))
+default_hooks = {default_hooks!r}
+log_processor = dict(by_epoch=False)
+# nccl needs CUDA; gloo runs the collectives on CPU
+env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'),
+               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+log_level = 'INFO'
+load_from = None
+resume = False
+'''
+
+
+def repo_config(*parts: str) -> str:
+    """``repo_config('mcfa', 'x.py')``: that file under configs/."""
+    return osp.join(REPO_ROOT, 'configs', *parts)
+
+
+def toy_run_config(toy_module: str, model: dict, *, lr: float,
+                   log_interval: int, checkpoint_interval: int,
+                   **default_hooks: dict) -> str:
+    """The runtime part of a config that a tool runs on a toy dataset.
+
+    The toy dataset lives in a module the test writes and puts on
+    ``PYTHONPATH`` (:func:`toy_run_env`); the config imports it and
+    :mod:`mcfa_mm` through ``custom_imports``, trains with SGD, logs and
+    saves by iteration and runs its collectives with gloo on the CPU.
+
+    Args:
+        toy_module (str): Name of the toy dataset's module.
+        model (dict): The model config.
+        lr (float): SGD's learning rate (momentum 0.9).
+        log_interval (int): Iterations between log lines.
+        checkpoint_interval (int): Iterations between checkpoints.
+        **default_hooks (dict): More default hooks, e.g.
+            ``visualization=dict(type='DetVisualizationHook')``.
+
+    Returns:
+        str: Config text; the test adds its data, loops and custom hooks.
+    """
+    hooks = dict(
+        timer=dict(type='IterTimerHook'),
+        logger=dict(type='LoggerHook', interval=log_interval),
+        param_scheduler=dict(type='ParamSchedulerHook'),
+        checkpoint=dict(type='CheckpointHook', by_epoch=False,
+                        interval=checkpoint_interval),
+        sampler_seed=dict(type='DistSamplerSeedHook'),
+        **default_hooks)
+    return _TOY_RUN_CONFIG.format(toy_module=toy_module, model=model, lr=lr,
+                                  default_hooks=hooks)
+
+
+def toy_run_env(toy_dir) -> Dict[str, str]:
+    """``os.environ`` with ``toy_dir`` (the toy dataset's module) and the
+    repository first on ``PYTHONPATH``, for a tool run as a script."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(toy_dir), REPO_ROOT,
+         env.get('PYTHONPATH', '')])
+    return env
 
 
 @pytest.fixture(scope='session', autouse=True)

@@ -6,7 +6,6 @@ from mmengine.config import Config, ConfigDict
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
 from mcfa_mm.utils.tool_args import (build_tool_runner, load_tool_config,
@@ -17,11 +16,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Command-line arguments, the same as MMDetection's.
 
     Args:
-        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
-            None.
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        argparse.Namespace: The parsed arguments.
+        argparse.Namespace: ``config``, ``checkpoint``, ``work_dir``,
+        ``out``, ``show``, ``show_dir``, ``wait_time``, ``tta`` and the
+        launcher arguments of :func:`parse_launcher_args`.
     """
     parser = argparse.ArgumentParser(
         description='Test (and evaluate) an MCFA model')
@@ -58,7 +58,8 @@ def build_config(args: argparse.Namespace) -> Config:
         args (argparse.Namespace): The output of :func:`parse_args`.
 
     Returns:
-        Config: The config to build the runner from.
+        Config: The config with the checkpoint, ``--show`` /
+        ``--show-dir`` and ``--tta`` applied, to build the runner from.
 
     Raises:
         RuntimeError: ``--tta`` with a config that has no ``tta_model`` or
@@ -90,15 +91,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Build the runner from the config and the arguments, then test.
 
     Args:
-        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
-            None.
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` if None.
     """
     args = parse_args(argv)
-
-    # Fewer dynamo recompilations when the config enables torch.compile.
-    setup_cache_size_limit_of_dynamo()
-
-    runner = build_tool_runner(build_config(args))
+    runner = build_tool_runner(args, build_config)
 
     # Dump the predictions next to the metrics (a dummy metric).
     if args.out is not None:

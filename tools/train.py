@@ -7,8 +7,6 @@ from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.logging import print_log
 
-from mmdet.utils import setup_cache_size_limit_of_dynamo
-
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
 from mcfa_mm.utils.tool_args import (build_tool_runner, load_tool_config,
                                      parse_launcher_args)
@@ -18,11 +16,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Command-line arguments, the same as MMDetection's.
 
     Args:
-        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
-            None.
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        argparse.Namespace: The parsed arguments.
+        argparse.Namespace: The training switches ``amp``,
+        ``auto_scale_lr`` and ``resume``, besides ``config``, ``work_dir``
+        and the launcher arguments of :func:`parse_launcher_args`.
     """
     parser = argparse.ArgumentParser(description='Train an MCFA model')
     parser.add_argument('config', help='train config file path')
@@ -46,6 +45,37 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parse_launcher_args(parser, argv)
 
 
+def _enable_amp(cfg: Config) -> None:
+    """``--amp``: train with MMEngine's ``AmpOptimWrapper``, as MMDetection
+    does.
+
+    Args:
+        cfg (Config): The config; its ``optim_wrapper`` changes in place.
+
+    Raises:
+        RuntimeError: No accelerator (``AmpOptimWrapper`` runs on CUDA,
+            NPU, MLU or MUSA only), or an optimizer wrapper other than
+            ``OptimWrapper``.
+    """
+    if get_device() == 'cpu':
+        raise RuntimeError(
+            '--amp needs a GPU (or NPU / MLU / MUSA): MMEngine\'s '
+            'AmpOptimWrapper does not run on the CPU')
+    optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if optim_wrapper == 'AmpOptimWrapper':
+        print_log(
+            'AMP training is already enabled in your config.',
+            logger='current',
+            level=logging.WARNING)
+    elif optim_wrapper != 'OptimWrapper':
+        raise RuntimeError(
+            '`--amp` is only supported when the optimizer wrapper type is '
+            f'`OptimWrapper` but got {optim_wrapper}.')
+    else:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
 def build_config(args: argparse.Namespace) -> Config:
     """The config file with the command line applied, as MMDetection does.
 
@@ -53,7 +83,8 @@ def build_config(args: argparse.Namespace) -> Config:
         args (argparse.Namespace): The output of :func:`parse_args`.
 
     Returns:
-        Config: The config to build the runner from.
+        Config: The config with ``--amp``, ``--auto-scale-lr`` and
+        ``--resume`` applied, to build the runner from.
 
     Raises:
         RuntimeError: ``--amp`` without an accelerator (MMEngine's
@@ -64,23 +95,7 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg = load_tool_config(args)
 
     if args.amp:
-        if get_device() == 'cpu':
-            raise RuntimeError(
-                '--amp needs a GPU (or NPU / MLU / MUSA): MMEngine\'s '
-                'AmpOptimWrapper does not run on the CPU')
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log(
-                'AMP training is already enabled in your config.',
-                logger='current',
-                level=logging.WARNING)
-        elif optim_wrapper != 'OptimWrapper':
-            raise RuntimeError(
-                '`--amp` is only supported when the optimizer wrapper type is '
-                f'`OptimWrapper` but got {optim_wrapper}.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        _enable_amp(cfg)
 
     if args.auto_scale_lr:
         if ('auto_scale_lr' in cfg and 'enable' in cfg.auto_scale_lr
@@ -106,16 +121,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Build the runner from the config and the arguments, then train.
 
     Args:
-        argv (list[str], optional): The arguments; ``sys.argv[1:]`` when
-            None.
+        argv (list[str], optional): The arguments; ``sys.argv[1:]`` if None.
     """
-    args = parse_args(argv)
-
-    # Fewer dynamo recompilations when the config enables torch.compile.
-    setup_cache_size_limit_of_dynamo()
-
-    runner = build_tool_runner(build_config(args))
-
+    runner = build_tool_runner(parse_args(argv), build_config)
     runner.train()
 
 

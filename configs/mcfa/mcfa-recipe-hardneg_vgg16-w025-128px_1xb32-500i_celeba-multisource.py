@@ -58,7 +58,7 @@ train_dataloader = dict(
 max_iters = 500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=0, by_epoch=False)
+    dict(_base_.param_scheduler[0], start_factor=0.1, end=50),
+    _base_.param_scheduler[1]
 ]
 optim_wrapper = dict(optimizer=dict(lr=5e-4))

@@ -9,10 +9,7 @@ _base_ = './mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py'
 
 load_from = None  # the recipe's checkpoint: --cfg-options load_from=
 lfwa_positives = dict(
-    type='LFWADataset',
-    data_root={{_base_.lfwa_root}},
-    split='train',
-    val_fraction={{_base_.val_fraction}},
+    _base_.lfwa_train,
     pipeline=[
         dict(type='LoadFaceImageFromFile'),
         dict(type='LoadFaceAnnotations', num_attributes=40),
@@ -23,19 +20,9 @@ lfwa_positives = dict(
         dict(type='PackFaceInputs')
     ])
 train_dataloader = dict(
-    _delete_=True,
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=lfwa_positives)
-lfwa_val = dict(
-    type='LFWADataset',
-    data_root={{_base_.lfwa_root}},
-    split='val',
-    val_fraction={{_base_.val_fraction}},
-    test_mode=True,
-    pipeline={{_base_.boxed_test_pipeline}})
+    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
+    dataset=dict(_delete_=True, **lfwa_positives))
+lfwa_val = dict(_base_.lfwa_val, pipeline=_base_.boxed_test_pipeline)
 val_dataloader = dict(dataset=lfwa_val)
 test_dataloader = dict(dataset=dict(lfwa_val, split='test'))
 val_evaluator = [dict(type='AttributeAccuracy'), dict(type='LandmarkNME')]
@@ -43,9 +30,10 @@ test_evaluator = val_evaluator
 
 max_iters = 300
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+# the recipe's warm-up (shorter, from a tenth of the rate) and cosine decay
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=0, by_epoch=False)
+    dict(_base_.param_scheduler[0], start_factor=0.1, end=30),
+    _base_.param_scheduler[1]
 ]
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
 default_hooks = dict(checkpoint=dict(interval=max_iters))

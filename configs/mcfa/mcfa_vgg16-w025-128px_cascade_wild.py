@@ -8,12 +8,11 @@ model = dict(
     test_cfg=dict(
         mode='cascade',
         min_face_size=40,
+        # scale_factor, thresholds and nms_thresholds: the model's
+        # (_base_/models/mcfa_vgg16.py)
         # the largest pyramid level's longer side, to bound time and memory:
         # a photo L px long is searched for faces of max(40, 32 * L / 1280) px
         max_pyramid_side=1280,
-        scale_factor=0.709,
-        thresholds=(0.6, 0.7, 0.7),
-        nms_thresholds=(0.5, 0.7, 0.3),
         max_per_img=20))
 test_dataloader = dict(
     batch_size=1, num_workers=1, dataset={{_base_.wild_cascade_test}})

@@ -4,12 +4,7 @@
 # of a CPU-sized multi-source config (the recipe's included).
 _base_ = './mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py'
 
-wild_crop_test = dict(
-    type='WildFaceDataset',
-    data_root={{_base_.wild_root}},
-    split='test',
-    test_mode=True,
-    pipeline={{_base_.boxed_test_pipeline}})
+wild_crop_test = dict(_base_.wild_test, pipeline=_base_.boxed_test_pipeline)
 val_dataloader = dict(dataset=wild_crop_test)
 test_dataloader = dict(dataset=wild_crop_test)
 val_evaluator = [dict(type='LandmarkNME')]

@@ -1,10 +1,12 @@
-"""Timing helpers shared by the benchmarks in tools/analysis_tools/.
+"""Helpers shared by the scripts in tools/analysis_tools/: timing, the
+report, evaluation on the first images of a split, faces found.
 
 The machines these run on are noisy, so arms are interleaved and compared as
 ratios measured in the same run.
 """
 import argparse
 import datetime
+import os.path as osp
 import statistics
 import time
 from contextlib import contextmanager
@@ -13,8 +15,22 @@ from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
 
 import torch
 from mmengine import dump
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.evaluator import Evaluator
 
+from mmdet.registry import DATASETS
+from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import collect_env
+
+#: The checkout holding ``configs/`` (for the benchmarks' default configs).
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_config(path: str) -> Config:
+    """The config at ``path``, else at ``path`` in the repository."""
+    return Config.fromfile(
+        path if osp.exists(path) else osp.join(REPO_ROOT, path))
 
 
 def machine_info() -> dict:
@@ -82,6 +98,35 @@ def interleaved(arms: Dict[str, Callable[[], object]],
         for name in order[::-1] if repeat % 2 else order:
             times[name].append(timed(arms[name], iters[name]))
     return times
+
+
+def against_matmul(arms: Dict[str, Callable[[], object]], iters: int,
+                   args: argparse.Namespace
+                   ) -> Tuple[Dict[str, List[float]], float]:
+    """:func:`interleaved` with the reference matmul as one more arm.
+
+    Args:
+        arms (dict): Name -> callable doing one unit of work.
+        iters (int): Calls per timed block of each arm.
+        args (argparse.Namespace): The options of :func:`add_common_args`.
+
+    Returns:
+        tuple: Seconds per call of each arm and ``'matmul'`` (one entry per
+        repeat), and the matmul's GFLOP/s (median).
+    """
+    arms = dict(arms, matmul=matmul_arm(args.matmul_size))
+    times = interleaved(
+        arms, {k: args.matmul_iters if k == 'matmul' else iters
+               for k in arms}, args.repeats, args.warmup)
+    return times, 2 * args.matmul_size**3 / median(times['matmul']) / 1e9
+
+
+def rates(macs: float, seconds: float, matmul_gflops: float) -> dict:
+    """``gflops`` of ``macs`` multiply-accumulates (2 flops each) done in
+    ``seconds``, and ``gflops_ratio``: that over the matmul's GFLOP/s."""
+    gflops = 2 * macs / seconds / 1e9 if seconds else 0.0
+    return dict(gflops=round(gflops, 2),
+                gflops_ratio=round(gflops / matmul_gflops, 4))
 
 
 def median(values: Sequence[float]) -> float:
@@ -182,3 +227,44 @@ def timed_methods(targets: Sequence[Tuple[Union[str, Callable[..., str]],
                 setattr(owner, attr, own)
             else:
                 delattr(owner, attr)
+
+
+@torch.no_grad()
+def evaluate_dataset(model: torch.nn.Module, dataset_cfg: dict,
+                     evaluator: Union[dict, List[dict]],
+                     count: Optional[int] = None,
+                     batch_size: int = 32) -> dict:
+    """Metrics of ``model.test_step`` on a dataset, in this process.
+
+    Args:
+        model (nn.Module): The model (put in eval mode).
+        dataset_cfg (dict): The dataset's config.
+        evaluator (dict | list[dict]): The metrics' configs.
+        count (int, optional): Evaluate the first ``count`` samples only.
+        batch_size (int): Samples per ``test_step``.
+
+    Returns:
+        dict: The evaluator's metrics.
+    """
+    dataset = DATASETS.build(
+        dict(dataset_cfg, indices=count) if count else dataset_cfg)
+    evaluator = Evaluator(evaluator)
+    evaluator.dataset_meta = dataset.metainfo
+    model.eval()
+    for start in range(0, len(dataset), batch_size):
+        batch = pseudo_collate([
+            dataset[i]
+            for i in range(start, min(start + batch_size, len(dataset)))
+        ])
+        evaluator.process(model.test_step(batch), batch)
+    return evaluator.evaluate(len(dataset))
+
+
+def faces_found(gt_boxes: Any, boxes: Any, iou: float = 0.5) -> int:
+    """How many of ``gt_boxes`` some box of ``boxes`` overlaps at ``iou``
+    or more (both ``(N, 4)`` x1, y1, x2, y2: tensors or arrays)."""
+    if len(gt_boxes) == 0 or len(boxes) == 0:
+        return 0
+    overlaps = bbox_overlaps(torch.as_tensor(gt_boxes, dtype=torch.float32),
+                             torch.as_tensor(boxes, dtype=torch.float32))
+    return int((overlaps.max(1).values >= iou).sum())

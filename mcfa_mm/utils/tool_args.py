@@ -3,12 +3,13 @@ arguments, the config with the command line applied, and the runner."""
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmdet.utils import setup_cache_size_limit_of_dynamo
 from .distributed import setup_cpu_distributed
 
 
@@ -76,18 +77,30 @@ def load_tool_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def build_tool_runner(cfg: Config) -> Runner:
-    """The config's runner (``runner_type``, else MMEngine's ``Runner``),
-    after the CPU-only distributed setup.
+def build_tool_runner(
+        args: argparse.Namespace,
+        build_config: Callable[[argparse.Namespace], Config]) -> Runner:
+    """The runner of the tool's config: ``runner_type``, else MMEngine's
+    ``Runner``, after the CPU-only distributed setup.
+
+    The dynamo cache limit is set first (fewer recompilations when the
+    config enables ``torch.compile``), as MMDetection's tools do.
 
     Args:
-        cfg (Config): The config from :func:`load_tool_config` and the
-            tool's own changes.
+        args (argparse.Namespace): The tool's parsed arguments.
+        build_config (Callable[[argparse.Namespace], Config]): The tool's
+            config from ``args``: :func:`load_tool_config` and the tool's
+            own changes.
 
     Returns:
         Runner: The runner, ready to train or test.
     """
+    setup_cache_size_limit_of_dynamo()
+    cfg = build_config(args)
     setup_cpu_distributed(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+__all__ = ['parse_launcher_args', 'load_tool_config', 'build_tool_runner']

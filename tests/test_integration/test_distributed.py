@@ -19,8 +19,8 @@ import pytest
 import torch
 
 from mcfa_mm.testing import tiny_mcfa_config
+from tests.conftest import REPO_ROOT, toy_run_config, toy_run_env
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 WORLD_SIZE = 2
 MAX_ITERS = 3
 TIMEOUT_S = 150  # a hung rendezvous must fail the test, not stall CI
@@ -82,33 +82,14 @@ class SaveRankStateHook(Hook):
                 for name, param in model.named_parameters()}
 '''
 
+#: What the config adds to :func:`toy_run_config`.
 CONFIG = '''
-custom_imports = dict(imports=['toy_ddp', 'mcfa_mm'],
-                      allow_failed_imports=False)
-default_scope = 'mmdet'
-model = {model!r}
 train_dataloader = dict(
     batch_size=2, num_workers=0, dataset=dict(type='ToyMemoryFaces'),
     sampler=dict(type='DefaultSampler', shuffle=True))
 train_cfg = dict(type='IterBasedTrainLoop', max_iters={max_iters})
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.05, momentum=0.9))
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=1),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval={max_iters}),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [dict(type='SaveRankStateHook')]
-log_processor = dict(by_epoch=False)
-# nccl needs CUDA; gloo runs the collectives on CPU
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'),
-               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 randomness = dict(seed=0)
-log_level = 'INFO'
-load_from = None
-resume = False
 '''
 
 
@@ -126,15 +107,14 @@ def ranks(tmp_path_factory):
     (tmp_path / 'toy_ddp.py').write_text(textwrap.dedent(TOY_MODULE))
     config = tmp_path / 'tiny_mcfa_ddp.py'
     config.write_text(
-        CONFIG.format(model=tiny_mcfa_config(), max_iters=MAX_ITERS))
+        toy_run_config('toy_ddp', tiny_mcfa_config(), lr=0.05,
+                       log_interval=1, checkpoint_interval=MAX_ITERS) +
+        CONFIG.format(max_iters=MAX_ITERS))
     work_dir = tmp_path / 'work'
-    env = dict(os.environ)
+    env = toy_run_env(tmp_path)
     env.update(
         PYTHON=sys.executable,
         PORT=str(_free_port()),
-        PYTHONPATH=os.pathsep.join(
-            [str(tmp_path), REPO_ROOT,
-             env.get('PYTHONPATH', '')]),
         # one thread per rank: the ranks share the CPU cores
         OMP_NUM_THREADS='1')
     command = [

@@ -139,7 +139,7 @@ def test_get_flops_counts_the_crop_mode_network(fake_roots, data_env):
                   '--cfg-options', *QUIET_LOADERS, env=_env(fake_roots))
     flops = float(re.search(r'Flops: ([\d.]+)M', output).group(1)) * 1e6
     # the same multiply-accumulates as our own count of one 64 px face
-    # through S, M and L_Net (tools/analysis_tools/model_complexity.py)
+    # through S, M and L_Net (tools/analysis_tools/benchmark_speed.py)
     model = MODELS.build(Config.fromfile(osp.join(REPO_ROOT, DEMO)).model)
     ours = count_macs(model, model._forward, torch.rand(1, 3, 64, 64))
     assert flops == pytest.approx(ours['macs'], rel=0.02)

@@ -10,10 +10,10 @@ import pytest
 from mmengine.config import Config
 
 from mmdet.registry import MODELS
+from tests.conftest import repo_config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CPU_CONFIG = osp.join(REPO_ROOT, 'configs', 'mcfa',
-                      'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
+CPU_CONFIG = repo_config(
+    'mcfa', 'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
 
 
 @pytest.fixture(scope='module')
@@ -143,7 +143,7 @@ def test_summarize_main_writes_merged_json(summarize, tmp_path):
 
 
 def test_plot_study_draws_the_chosen_arms(load_tool, tmp_path):
-    plot_study = load_tool('plot_study')
+    plot_study = load_tool('summarize_study')
     names = ['Smiling', 'Male', 'Bangs']
     arms = {}
     for arm, moving in (('mcfa', True), ('equal', False), ('paper', True)):
@@ -165,17 +165,17 @@ def test_plot_study_draws_the_chosen_arms(load_tool, tmp_path):
     results.write_text(json.dumps(
         dict(arms=arms, majority_floor=dict(celeba=floor))))
     out_dir = tmp_path / 'plots'
-    report = plot_study.main([
-        str(results), '--out-dir', str(out_dir), '--arms', 'mcfa', 'equal'
-    ])
+    report = plot_study.plot_results(plot_study.select_arms(
+        json.loads(results.read_text()), ['mcfa', 'equal']), str(out_dir))
     # fixed equal weights do not move: only mcfa gets a weight panel
     assert report['weight_arms'] == ['mcfa']
     assert all(osp.getsize(path) > 0 for path in report['files'])
-    report = plot_study.main(
-        [str(results), '--out-dir', str(out_dir), '--arms', 'equal'])
+    report = plot_study.plot_results(plot_study.select_arms(
+        json.loads(results.read_text()), ['equal']), str(out_dir))
     assert report['weight_arms'] == [] and len(report['files']) == 1
     with pytest.raises(ValueError, match='not in'):
-        plot_study.main([str(results), '--arms', 'l_net_alone'])
+        plot_study.select_arms(json.loads(results.read_text()),
+                               ['l_net_alone'])
 
 
 def _write_layout(root, partition_rows, attr_rows):

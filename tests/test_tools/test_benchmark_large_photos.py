@@ -2,16 +2,15 @@
 the faces where it says, and the script runs end to end (random weights:
 its numbers mean nothing, only that they are produced)."""
 import json
-import os.path as osp
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO_ROOT, 'configs', 'mcfa',
-                  'mcfa_vgg16-w025-128px_cascade_wild.py')
+from tests.conftest import REPO_ROOT, repo_config
+
+CONFIG = repo_config('mcfa', 'mcfa_vgg16-w025-128px_cascade_wild.py')
 
 
 @pytest.fixture(scope='module')

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from mcfa_mm.utils.benchmarking import timed_methods
+from mcfa_mm.utils.benchmarking import faces_found, rates, timed_methods
 
 
 class _Worker:
@@ -54,3 +54,18 @@ def test_active_holds_the_running_labels_innermost_last():
                        active=active):
         probe.outer()
     assert snapshots == [['outer', 'inner']] and active == []
+
+
+def test_faces_found_counts_labelled_faces_some_box_overlaps():
+    gt = [[0, 0, 10, 10], [20, 20, 30, 30], [50, 50, 60, 60]]
+    # IoU with the first face 100/110, with the second 81/100; the third
+    # box overlaps the first face again
+    boxes = [[0, 0, 10, 11], [21, 21, 30, 30], [0, 0, 9, 9]]
+    assert faces_found(gt, boxes) == 2
+    assert faces_found(gt, boxes, iou=0.85) == 1
+    assert faces_found(gt, []) == 0 and faces_found([], boxes) == 0
+
+
+def test_rates_are_two_flops_per_mac_against_the_matmul():
+    assert rates(1e9, 2.0, 2.0) == dict(gflops=1.0, gflops_ratio=0.5)
+    assert rates(1e9, 0.0, 2.0)['gflops'] == 0.0  # a stage that never ran

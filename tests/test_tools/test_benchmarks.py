@@ -87,6 +87,17 @@ def test_benchmark_speed_main(speed):
     assert profile['top_ops'] and 'profile_channels_last' in model
 
 
+def test_benchmark_speed_sizes_only(speed):
+    """Without a mode: the model's size (docs/benchmarks.md, model size)."""
+    model = speed.main(['--models', 'cpu', '--modes'])['models']['cpu']
+    assert model['train'] == {} and model['predict'] == {}
+    assert [model[f'{stages}_backbone_neck_gmacs']
+            for stages in ('S', 'S+M', 'S+M+L')] == pytest.approx(
+                [0.012, 0.085, 0.404], abs=6e-4)
+    assert model['conv_gmacs'] + model['linear_gmacs'] == pytest.approx(
+        model['gmacs_per_sample_train_forward'], abs=2e-4)
+
+
 def test_benchmark_data_pipeline_main(data_env, load_tool):
     fake_roots = data_env
     module = load_tool('benchmark_data_pipeline')
@@ -158,11 +169,10 @@ def test_benchmark_cascade_main(fake_roots, load_tool):
         assert image['gflops_ratio'] > 0
 
 
-def test_cascade_images_are_drawn_without_photos(load_tool, tmp_path):
+def test_cascade_images_are_photos(load_tool, tmp_path):
     module = load_tool('benchmark_cascade')
-    found = module.find_images([(80, 60)], str(tmp_path))
-    image, source = found[(80, 60)]
-    assert image.shape == (60, 80, 3) and source.startswith('generated')
+    with pytest.raises(FileNotFoundError, match='no .* photos'):
+        module.find_images([(80, 60)], str(tmp_path))
 
 
 def test_cascade_recall_main(fake_roots, monkeypatch, load_tool, tmp_path):

@@ -7,7 +7,6 @@ the scripts run as users run them), resumes, is tested with ``--out`` and
 """
 import glob
 import json
-import os
 import os.path as osp
 import pickle
 import textwrap
@@ -15,8 +14,8 @@ import textwrap
 import pytest
 
 from mcfa_mm.testing import run_script, tiny_mcfa_config
+from tests.conftest import toy_run_config, toy_run_env
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAMES = ('Smiling', 'Male', 'Young', 'Eyeglasses')
 
 TOY_MODULE = '''
@@ -62,11 +61,8 @@ class ToyPackedFaces(Dataset):
 '''.format(
     names=repr(NAMES), num=len(NAMES))
 
+#: What the config adds to :func:`toy_run_config`.
 CONFIG = '''
-custom_imports = dict(imports=['toy_faces', 'mcfa_mm'],
-                      allow_failed_imports=False)
-default_scope = 'mmdet'
-model = {model!r}
 _data = dict(type='ToyPackedFaces', img_dir={img_dir!r})
 train_dataloader = dict(
     batch_size=4, num_workers=0, dataset=_data,
@@ -80,34 +76,15 @@ test_evaluator = val_evaluator
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=4, val_interval=4)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01, momentum=0.9))
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=2),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='DetVisualizationHook'))
 custom_hooks = [dict(type='DynamicWeightLoggerHook', interval=2)]
-log_processor = dict(by_epoch=False)
 visualizer = dict(type='FaceVisualizer',
                   vis_backends=[dict(type='LocalVisBackend')],
                   name='visualizer')
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'),
-               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
-log_level = 'INFO'
-load_from = None
-resume = False
 '''
 
 
 def _run(args, tmp_path, timeout=300):
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(tmp_path), REPO_ROOT,
-         env.get('PYTHONPATH', '')])
-    return run_script(args, env, timeout)
+    return run_script(args, toy_run_env(tmp_path), timeout)
 
 
 @pytest.fixture(scope='module')
@@ -117,10 +94,11 @@ def trained(tmp_path_factory):
     (tmp_path / 'toy_faces.py').write_text(TOY_MODULE)
     config = tmp_path / 'tiny_mcfa.py'
     config.write_text(
-        textwrap.dedent(
-            CONFIG.format(
-                model=tiny_mcfa_config(num_attributes=len(NAMES)),
-                img_dir=str(tmp_path / 'imgs'))))
+        toy_run_config(
+            'toy_faces', tiny_mcfa_config(num_attributes=len(NAMES)),
+            lr=0.01, log_interval=2, checkpoint_interval=4,
+            visualization=dict(type='DetVisualizationHook')) +
+        textwrap.dedent(CONFIG.format(img_dir=str(tmp_path / 'imgs'))))
     work_dir = tmp_path / 'work'
     _run(['tools/train.py',
           str(config), '--work-dir',

@@ -2,13 +2,9 @@
 
 Every arm starts from the same config, trains for the same number of
 iterations on the same data order (same seed), and is tested on the CelebA,
-LFWA and in-the-wild test splits. Prints (and writes) JSON.
-
-Example:
-    python tools/analysis_tools/attribute_study.py \
-        configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py \
-        --arms mcfa mcfa_fac equal --iters 300 --seeds 0 \
-        --work-dir work_dirs/study --out docs/study/results.json
+LFWA and in-the-wild test splits. Prints (and writes) JSON; merge, tabulate
+and plot runs with summarize_study.py. Commands and results:
+docs/benchmarks.md.
 """
 import argparse
 import copy
@@ -19,14 +15,12 @@ from typing import Dict, List, Optional
 
 import mmengine
 import numpy as np
-import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import pseudo_collate
-from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.evaluation import AttributeAccuracy
+from mcfa_mm.utils.benchmarking import evaluate_dataset
 from mmdet.registry import DATASETS
 
 #: Config overrides of each arm (merged into ``cfg.model``).
@@ -110,25 +104,6 @@ def test_sets(cfg: Config) -> Dict[str, tuple]:
     }
 
 
-@torch.no_grad()
-def evaluate(model, dataset_cfg: dict, evaluator_cfgs: List[dict],
-             max_eval=None, batch_size: int = 64) -> dict:
-    """Crop-mode metrics of ``model`` on one test split."""
-    if max_eval:
-        dataset_cfg = dict(dataset_cfg, indices=max_eval)
-    dataset = DATASETS.build(dataset_cfg)
-    evaluator = Evaluator(evaluator_cfgs)
-    evaluator.dataset_meta = dataset.metainfo
-    model.eval()
-    for start in range(0, len(dataset), batch_size):
-        batch = pseudo_collate([
-            dataset[i]
-            for i in range(start, min(start + batch_size, len(dataset)))
-        ])
-        evaluator.process(model.test_step(batch), batch)
-    return evaluator.evaluate(len(dataset))
-
-
 def _attribute_rows(dataset_cfg: dict, max_eval=None) -> tuple:
     """(dataset metainfo, (N, d) labels 1 / 0 / -1) of a split's images, in
     the dataset's own order (the first ``max_eval`` when given)."""
@@ -144,22 +119,14 @@ def _attribute_rows(dataset_cfg: dict, max_eval=None) -> tuple:
 
 
 def majority_floor(test_cfg: dict, max_eval=None) -> dict:
-    """Scores of predicting each attribute's majority train value.
+    """Scores of predicting each attribute's majority train value (from
+    the ``split='train'`` twin of the test dataset ``test_cfg``).
 
-    Scored on the same test images as the arms (the dataset of
-    :func:`test_sets`, cut to its first ``max_eval``) by the arms' own
+    Scored on the arms' test images (the first ``max_eval``) by their own
     :class:`AttributeAccuracy`, so the balanced accuracy is computed, not
     assumed: 50 % only where the test images hold both values of every
-    attribute.
-
-    Args:
-        test_cfg (dict): Config of the test dataset (``split='test'``); its
-            ``split='train'`` twin gives the majority values.
-        max_eval (int, optional): Evaluate on the first N test images.
-
-    Returns:
-        dict: ``mean_accuracy``, ``balanced_accuracy`` (%),
-        ``per_attribute`` accuracies and ``num_images``.
+    attribute. Returns ``mean_accuracy``, ``balanced_accuracy`` (%),
+    ``per_attribute`` accuracies and ``num_images``.
     """
     _, train = _attribute_rows(dict(test_cfg, split='train', test_mode=False))
     metainfo, test = _attribute_rows(test_cfg, max_eval)
@@ -174,14 +141,11 @@ def majority_floor(test_cfg: dict, max_eval=None) -> dict:
         for row in test
     ])
     scores = metric.compute_metrics(metric.results)
-    names = metainfo['attribute_names']
     return dict(
         mean_accuracy=scores['mean_accuracy'],
         balanced_accuracy=scores['balanced_accuracy'],
-        per_attribute={
-            name: round(scores[f'acc/{name}'], 2)
-            for name in names
-        },
+        per_attribute={name: round(scores[f'acc/{name}'], 2)
+                       for name in metainfo['attribute_names']},
         num_images=len(test))
 
 
@@ -204,10 +168,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
             start = time.time()
             runner.train()
             train_s = time.time() - start
-            metrics = {}
-            for name, (dataset_cfg, evaluators) in test_sets(base).items():
-                metrics[name] = evaluate(runner.model, dataset_cfg,
-                                         evaluators, args.max_eval)
+            metrics = {
+                name: evaluate_dataset(runner.model, dataset, evaluators,
+                                       args.max_eval, batch_size=64)
+                for name, (dataset, evaluators) in test_sets(base).items()
+            }
             results['arms'].setdefault(arm, {})[f'seed{seed}'] = dict(
                 train_seconds=round(train_s, 1), work_dir=cfg.work_dir,
                 loss_attr=cfg.model.head.loss_attr.to_dict(), metrics=metrics)

@@ -1,37 +1,21 @@
 """Whole-image cascade inference: time and work of each stage (JSON).
 
-Runs ``mcfa_mm.apis.inference_faces`` in cascade mode (S_Net slides over
-the pyramid, M_Net and L_Net refine the survivors) on images of a few sizes
-and reports, per size (medians over ``--repeats``, the sizes and a large
-fp32 matmul interleaved in every repeat):
-
-- ``seconds``: the whole call (pipeline, preprocessing, the three stages,
-  the results), and per stage: ``s`` (``CascadeFaceFinder.propose``), ``m``
-  and ``l`` (``refine(..., 2)`` and ``refine(..., 3)``), ``other`` (the
-  rest);
-- ``num_proposals``: candidates left after each stage;
-- ``gmacs`` per stage (counted by forward hooks in a separate, untimed
-  pass) and the GFLOP/s each stage achieves, against the matmul's.
-
-Images are real in-the-wild photos of the requested size from
-``../shared/data/wild/Img/img_wild`` when there (else a real one resized,
-else drawn by :func:`mcfa_mm.testing.generate_demo_faces`). An
-untrained model rejects nearly everything at MTCNN's thresholds: pass low
-``--thresholds`` so the later stages get work (and ``--max-proposals`` to
-bound it: at low thresholds an untrained model passes nearly everything,
-and L_Net then refines up to 2000 crops per image).
-
-Example (the final measurement, on a quiet machine)::
-
-    python tools/analysis_tools/benchmark_cascade.py \
-        --sizes 160x216 400x400 640x480 --thresholds 0.5 0.5 0.5 \
-        --max-proposals 300 --repeats 5
+Runs ``mcfa_mm.apis.inference_faces`` in cascade mode on images of a few
+sizes, interleaved with a large fp32 matmul, and reports per size (medians
+over ``--repeats``): ``seconds`` of the whole call and per stage (``s``:
+``CascadeFaceFinder.propose``, ``m`` / ``l``: ``refine(..., 2 / 3)``,
+``other_seconds``: the rest), ``num_proposals`` left after each stage, and
+the ``gmacs`` per stage (forward hooks, in an untimed pass) with the GFLOP/s
+achieved against the matmul's. Images are in-the-wild photos of each size
+from ``--image-dir``, else one resized. An untrained model rejects nearly
+everything at MTCNN's thresholds: pass low ``--thresholds`` so the later
+stages get work, and ``--max-proposals`` to bound it. Commands and results:
+docs/benchmarks.md.
 """
 import argparse
 import glob
 import os.path as osp
 import random
-import tempfile
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -39,20 +23,17 @@ import cv2
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.apis import inference_faces
 from mcfa_mm.models.detectors.cascade import CascadeFaceFinder
-from mmdet.registry import MODELS
-
-from mcfa_mm.utils.benchmarking import (add_common_args, interleaved,
-                                        machine_info, matmul_arm, median,
+from mcfa_mm.utils.benchmarking import (REPO_ROOT, add_common_args,
+                                        against_matmul, load_config,
+                                        machine_info, median, rates,
                                         start_benchmark, timed_methods,
                                         write_report)
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmdet.registry import MODELS
 
 DEFAULT_CONFIG = ('configs/mcfa/'
                   'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
@@ -61,65 +42,38 @@ WILD_IMAGES = osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild', 'Img',
 STAGES = ('s', 'm', 'l')
 
 
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'640x480'`` -> (width 640, height 480)."""
-    width, height = text.lower().split('x')
-    return int(width), int(height)
-
-
 def find_images(sizes: List[Tuple[int, int]], image_dir: str,
                 max_reads: int = 200) -> Dict[Tuple[int, int], tuple]:
-    """A BGR image of each size and where it came from.
-
-    Real photos of exactly that size where found among the first
-    ``max_reads`` files (in a fixed shuffled order: the sizes are mixed), a
-    real photo resized otherwise, drawn faces when there are no photos.
-    """
+    """A BGR image of each size and where it came from: a photo of exactly
+    that size among the first ``max_reads`` (in a fixed shuffled order: the
+    sizes are mixed), else the first photo resized."""
     paths = sorted(glob.glob(osp.join(image_dir, '*.jpg')))
+    if not paths:
+        raise FileNotFoundError(f'no *.jpg photos in {image_dir}')
     random.Random(0).shuffle(paths)
     found: Dict[Tuple[int, int], tuple] = {}
-    first = None
     for path in paths[:max_reads]:
         image = cv2.imread(path)
-        first = first if first is not None else (image, path)
         size = (image.shape[1], image.shape[0])
         if size in sizes and size not in found:
             found[size] = (image, f'real: {osp.basename(path)}')
         if len(found) == len(sizes):
             break
-    for size in sizes:
-        if size in found:
-            continue
-        if first is not None:
-            found[size] = (cv2.resize(first[0], size),
-                           f'real, resized: {osp.basename(first[1])}')
-        else:
-            found[size] = (_drawn_image(size), 'generated (demo faces)')
+    first = cv2.imread(paths[0])
+    for size in set(sizes) - set(found):
+        found[size] = (cv2.resize(first, size),
+                       f'real, resized: {osp.basename(paths[0])}')
     return found
-
-
-def _drawn_image(size: Tuple[int, int]) -> np.ndarray:
-    from mcfa_mm.testing import generate_demo_faces
-    with tempfile.TemporaryDirectory() as root:
-        # a few: the train / val / test split needs more than one image
-        info = generate_demo_faces(root, num_images=4, seed=0,
-                                   image_size=size)
-        path = sorted(glob.glob(osp.join(info['img_dir'], '*.jpg')))[0]
-        return cv2.imread(path)
 
 
 @contextmanager
 def stage_instruments(model: nn.Module,
                       count_macs: bool = False) -> Iterator[dict]:
-    """Time (and optionally count the MACs of) each cascade stage.
+    """``seconds`` (and optionally ``macs``) per stage, accumulated.
 
     Wraps ``CascadeFaceFinder.propose`` (S) and ``refine`` (M for 2
-    stages, L for 3) on the class, since the detector makes a new finder
-    per call; the MACs are counted by forward hooks on every conv and
-    linear of ``model``, credited to the stage running.
-
-    Yields:
-        dict: ``seconds`` and ``macs`` per stage, accumulated.
+    stages, L for 3) on the class (the detector makes a finder per call);
+    forward hooks on every conv and linear credit MACs to the stage running.
     """
     active: List[str] = []
     macs = dict.fromkeys(STAGES, 0)
@@ -149,10 +103,8 @@ def stage_instruments(model: nn.Module,
 def build_model(config: str, checkpoint: Optional[str], args):
     """The config's model in cascade mode (random init unless a
     checkpoint), with the ``test_cfg`` overrides of ``args``."""
-    cfg = Config.fromfile(config if osp.exists(config) else osp.join(
-        REPO_ROOT, config))
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(load_config(config).model)
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu')
     else:
@@ -189,16 +141,13 @@ def measure(model, images: Dict[str, np.ndarray], args) -> dict:
         def call() -> None:
             with stage_instruments(model) as record:
                 inference_faces(model, image)
-            for stage in STAGES:
-                stage_times[name][stage].append(record['seconds'][stage])
+            for stage, seconds in record['seconds'].items():
+                stage_times[name][stage].append(seconds)
 
         return call
 
-    arms = {name: arm(name, image) for name, image in images.items()}
-    arms['matmul'] = matmul_arm(args.matmul_size)
-    iters = {k: args.matmul_iters if k == 'matmul' else 1 for k in arms}
-    times = interleaved(arms, iters, args.repeats, args.warmup)
-    matmul_gflops = 2 * args.matmul_size**3 / median(times['matmul']) / 1e9
+    times, matmul_gflops = against_matmul(
+        {name: arm(name, image) for name, image in images.items()}, 1, args)
 
     report = dict(matmul_gflops=round(matmul_gflops, 2), images={})
     for name in images:
@@ -207,17 +156,12 @@ def measure(model, images: Dict[str, np.ndarray], args) -> dict:
         per_stage = {s: median(v[-args.repeats:])
                      for s, v in stage_times[name].items()}
         macs = work[name]['macs']
-        stages = {}
-        for stage in STAGES:
-            seconds = per_stage[stage]
-            gflops = 2 * macs[stage] / seconds / 1e9 if seconds else 0.0
-            stages[stage] = dict(
-                seconds=round(seconds, 5),
-                gmacs=round(macs[stage] / 1e9, 4),
-                gflops=round(gflops, 2),
-                gflops_ratio=round(gflops / matmul_gflops, 4))
-        all_macs = sum(macs.values())
-        total_gflops = 2 * all_macs / total / 1e9
+        stages = {
+            stage: dict(seconds=round(per_stage[stage], 5),
+                        gmacs=round(macs[stage] / 1e9, 4),
+                        **rates(macs[stage], per_stage[stage], matmul_gflops))
+            for stage in STAGES
+        }
         report['images'][name] = dict(
             seconds=round(total, 5),
             seconds_repeats=[round(t, 5) for t in times[name]],
@@ -225,9 +169,8 @@ def measure(model, images: Dict[str, np.ndarray], args) -> dict:
             other_seconds=round(total - sum(per_stage.values()), 5),
             num_proposals=work[name]['num_proposals'],
             num_faces=work[name]['num_faces'],
-            gmacs=round(all_macs / 1e9, 4),
-            gflops=round(total_gflops, 2),
-            gflops_ratio=round(total_gflops / matmul_gflops, 4))
+            gmacs=round(sum(macs.values()) / 1e9, 4),
+            **rates(sum(macs.values()), total, matmul_gflops))
     return report
 
 
@@ -255,13 +198,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     start_benchmark(args)
     model = build_model(args.config, args.checkpoint, args)
-    sizes = [parse_size(s) for s in args.sizes]
+    sizes = [tuple(int(v) for v in s.lower().split('x')) for s in args.sizes]
     found = find_images(sizes, args.image_dir)
     images = {f'{w}x{h}': found[(w, h)][0] for w, h in sizes}
     report = dict(
         machine=machine_info(),
         args=vars(args),
-        test_cfg={k: v for k, v in model.test_cfg.items()},
+        test_cfg=dict(model.test_cfg),
         image_sources={f'{w}x{h}': found[(w, h)][1] for w, h in sizes})
     report.update(measure(model, images, args))
     return write_report(report, args.out)

@@ -1,31 +1,17 @@
 """Cascade time, peak memory and faces found on large photos (JSON, plot).
 
-Builds photos of 0.3, 1, 4, 12 and 24 megapixels (4:3) by pasting real
-faces of the in-the-wild test split (``$MCFA_WILD_ROOT``, default
-``../shared/data/wild``) onto a smooth background, six per photo with box
-sides of 3 to 30 % of the photo's shorter side, and writes them as JPEG.
-Each photo is then searched in cascade mode by
-:func:`mcfa_mm.apis.inference_faces` from its file (decoding included) in a
-fresh process, so that the peak RSS reported is that photo's. Per photo:
-``seconds`` (one call, after a warm-up call on a small image),
-``peak_rss_mb`` and ``rss_before_mb`` (the process's peak before the photo:
-Python, torch and the model), ``detections`` and ``placed_found`` (placed
-faces that a detection overlaps at IoU >= 0.5).
-
-``--group N`` adds a group photo of N real faces tiled on one canvas, and
-``--wild-upscaled N`` the first N wild test photos upscaled 4x
-(``--wild-scale``), searched with the config's ``max_pyramid_side`` and
-without it: what the bound costs in faces found. (At 4x a 400 x 400 wild
-photo becomes 1600 px, whose first level at ``min_face_size=40`` is
-exactly 1280: the default bound starts to cost faces above that.) With ``none`` as checkpoint the weights are random: the
-script runs, but its times and counts mean nothing about a trained model.
-
-Example (the measurement of docs/benchmarks.md)::
-
-    python tools/analysis_tools/benchmark_large_photos.py \\
-        configs/mcfa/mcfa_vgg16-w025-128px_cascade_wild.py CHECKPOINT \\
-        --group 50 --wild-upscaled 50 \\
-        --out docs/bench/large_photos.json --plot docs/bench/large_photos.png
+Pastes real faces of the in-the-wild test split (``--wild-root``) onto a
+smooth background: 4:3 photos of ``--megapixels`` with six faces of box
+sides 3 to 30 % of the shorter side. Each JPEG is searched by
+:func:`mcfa_mm.apis.inference_faces` in cascade mode in a fresh process (so
+that ``peak_rss_mb`` is that photo's; ``rss_before_mb``: Python, torch and
+the model), reporting ``seconds`` (after a warm-up call), ``detections``
+and ``placed_found`` (placed faces a detection overlaps at IoU >= 0.5).
+``--group N`` adds a photo of N faces tiled, ``--wild-upscaled N`` the first
+N wild test photos upscaled ``--wild-scale`` times, searched with the
+config's ``max_pyramid_side`` and without: what the bound costs. Checkpoint
+``none``: random weights, whose times and counts mean nothing. Commands and
+results: docs/benchmarks.md.
 """
 import argparse
 import math
@@ -35,13 +21,24 @@ import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
+import torch
+from mmengine.config import Config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mcfa_mm  # noqa: F401  (registers the components)
+from mcfa_mm.apis import inference_faces
+from mcfa_mm.models.detectors.cascade import CASCADE_DEFAULTS
+from mcfa_mm.utils import read_image
+from mcfa_mm.utils.benchmarking import (REPO_ROOT, faces_found, machine_info,
+                                        write_report)
+from mmdet.apis import init_detector
+from mmdet.registry import DATASETS
+
 DEFAULT_WILD = osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild')
 #: Face box sides of a photo, as fractions of its shorter side.
 FACE_FRACTIONS = (0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
@@ -50,15 +47,8 @@ CONTEXT = 1.5
 
 
 def wild_faces(wild_root: str, count: int) -> List[tuple]:
-    """The first ``count`` labelled faces of the wild test split.
-
-    Returns:
-        list[tuple]: ``(image, box)``: the BGR photo and its face's
-        ``x1, y1, x2, y2``.
-    """
-    import mcfa_mm  # noqa: F401  (registers the dataset)
-    from mcfa_mm.utils import read_image
-    from mmdet.registry import DATASETS
+    """``(BGR photo, x1 y1 x2 y2 face box)`` of the first ``count``
+    labelled faces of the wild test split."""
     dataset = DATASETS.build(
         dict(type='WildFaceDataset', data_root=wild_root, split='test',
              pipeline=[], test_mode=True))
@@ -73,11 +63,8 @@ def wild_faces(wild_root: str, count: int) -> List[tuple]:
 
 
 def face_patch(image: np.ndarray, box: np.ndarray, side: int) -> tuple:
-    """The face with context, resized so that its box side is ``side``.
-
-    Returns:
-        tuple: The patch and the face box inside it.
-    """
+    """The face with context, resized so that its box side is ``side``,
+    and the face box in that patch."""
     long_side = max(box[2] - box[0], box[3] - box[1])
     centre = (box[:2] + box[2:]) / 2
     half = CONTEXT * long_side / 2
@@ -102,11 +89,8 @@ def background(width: int, height: int, seed: int) -> np.ndarray:
 
 def paste(canvas: np.ndarray, faces: Sequence[tuple], sides: Sequence[int],
           positions: Sequence[tuple]) -> np.ndarray:
-    """Paste face ``i`` with box side ``sides[i]`` at ``positions[i]``.
-
-    Returns:
-        np.ndarray: ``(N, 4)`` face boxes in the canvas.
-    """
+    """Paste face ``i`` with box side ``sides[i]`` at ``positions[i]``;
+    returns the ``(N, 4)`` face boxes in the canvas."""
     boxes = []
     for (image, box), side, (x, y) in zip(faces, sides, positions):
         patch, inner = face_patch(image, box, side)
@@ -152,17 +136,9 @@ def group_photo(faces: Sequence[tuple], count: int, seed: int = 0) -> tuple:
 
 def search(config: str, checkpoint: Optional[str], paths: List[str],
            boxes: List[np.ndarray], test_cfg: dict) -> dict:
-    """Run the cascade on ``paths`` in this (fresh) process.
-
-    Returns:
-        dict: ``seconds`` (per photo), ``peak_rss_mb``, ``rss_before_mb``,
-        ``detections`` and ``placed_found`` (per photo, IoU >= 0.5).
-    """
-    import torch
-
-    from mcfa_mm.apis import inference_faces
-    from mmdet.apis import init_detector
-    from mmdet.structures.bbox import bbox_overlaps
+    """Run the cascade on ``paths`` in this (fresh) process: per photo
+    ``seconds``, ``detections`` and ``placed_found`` (IoU >= 0.5), and
+    ``peak_rss_mb`` and ``rss_before_mb``."""
     torch.manual_seed(0)
     model = init_detector(config, checkpoint, device='cpu')
     model.test_cfg.update(test_cfg, mode='cascade')
@@ -174,19 +150,13 @@ def search(config: str, checkpoint: Optional[str], paths: List[str],
         pred = inference_faces(model, path).pred_instances
         seconds.append(round(time.perf_counter() - start, 3))
         detections.append(len(pred))
-        hits = 0
-        if len(pred):
-            overlaps = bbox_overlaps(
-                torch.as_tensor(placed, dtype=torch.float32), pred.bboxes)
-            hits = int((overlaps.max(1).values >= 0.5).sum())
-        found.append(hits)
+        found.append(faces_found(placed, pred.bboxes))
     return dict(seconds=seconds, peak_rss_mb=_peak_rss_mb(),
                 rss_before_mb=rss_before, detections=detections,
                 placed_found=found)
 
 
-def _peak_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB
+def _peak_rss_mb() -> float:  # Linux reports ru_maxrss in KiB
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -207,10 +177,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--group', type=int, default=0,
                         help='also a group photo of this many faces')
     parser.add_argument('--wild-upscaled', type=int, default=0,
-                        help='also this many wild test photos upscaled '
-                        '(--wild-scale), with and without max_pyramid_side')
-    parser.add_argument('--wild-scale', type=float, default=4.0,
-                        help='upscaling of those photos (default 4)')
+                        help='also this many wild test photos upscaled, '
+                        'with and without max_pyramid_side')
+    parser.add_argument('--wild-scale', type=float, default=4.0)
     parser.add_argument('--wild-root',
                         default=os.environ.get('MCFA_WILD_ROOT', DEFAULT_WILD))
     parser.add_argument('--max-pyramid-side', type=int, default=None,
@@ -220,42 +189,40 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='search every photo in this process (quick '
                         'checks: peak RSS is then the highest so far)')
     parser.add_argument('--out', default=None, help='JSON results file')
-    parser.add_argument('--plot', default=None, help='PNG of time and '
-                        'peak RSS against megapixels')
+    parser.add_argument('--plot', default=None,
+                        help='PNG of time and RSS against megapixels')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    import mmengine
-    from mmengine.config import Config
-
-    from mcfa_mm.models.detectors.cascade import CASCADE_DEFAULTS
-    from mcfa_mm.utils.benchmarking import machine_info
     checkpoint = None if args.checkpoint == 'none' else args.checkpoint
     test_cfg = {}
     if args.max_pyramid_side is not None:
         test_cfg['max_pyramid_side'] = args.max_pyramid_side or None
     # the settings in force: the cascade's defaults, the config's, ours
-    model_cfg = dict(CASCADE_DEFAULTS)
-    model_cfg.update(Config.fromfile(args.config).model.get('test_cfg', {}))
-    model_cfg.update(test_cfg)
-    faces = wild_faces(args.wild_root, 64)
+    in_force = {**CASCADE_DEFAULTS,
+                **Config.fromfile(args.config).model.get('test_cfg', {}),
+                **test_cfg}
     report: Dict = dict(
         machine=machine_info(), config=args.config,
-        checkpoint=args.checkpoint, test_cfg=model_cfg, photos=[])
+        checkpoint=args.checkpoint, test_cfg=in_force, photos=[])
     if checkpoint is None:
         report['warning'] = ('random weights: the times and counts say '
                              'nothing about a trained model')
+    faces = wild_faces(args.wild_root, 64)
     with tempfile.TemporaryDirectory() as tmp:
 
-        def run(name: str, image: np.ndarray, boxes: np.ndarray,
-                cfg: dict) -> dict:
+        def save(name: str, image: np.ndarray) -> str:
             path = osp.join(tmp, f'{name}.jpg')
             cv2.imwrite(path, image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-            result = in_fresh_process(args.config, checkpoint, [path],
-                                      [boxes], cfg,
-                                      fresh=not args.same_process)
+            return path
+
+        run = partial(in_fresh_process, args.config, checkpoint,
+                      fresh=not args.same_process)
+
+        def photo(name: str, image: np.ndarray, boxes: np.ndarray) -> dict:
+            result = run([save(name, image)], [boxes], test_cfg)
             return dict(
                 name=name, width=image.shape[1], height=image.shape[0],
                 megapixels=round(image.shape[0] * image.shape[1] / 1e6, 2),
@@ -269,73 +236,53 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 placed_found=result['placed_found'][0])
 
         for megapixels in args.megapixels:
-            image, boxes = large_photo(faces, megapixels)
             report['photos'].append(
-                run(f'{megapixels:g}MP', image, boxes, test_cfg))
+                photo(f'{megapixels:g}MP', *large_photo(faces, megapixels)))
         if args.group:
-            image, boxes = group_photo(faces, args.group)
-            report['group'] = run(f'group{args.group}', image, boxes,
-                                  test_cfg)
+            report['group'] = photo(f'group{args.group}',
+                                    *group_photo(faces, args.group))
         if args.wild_upscaled:
-            report['wild_upscaled'] = wild_upscaled(
-                args, checkpoint, test_cfg, tmp)
-    if args.out:  # creates the folder
-        mmengine.dump(report, args.out, indent=1)
+            # with the bound and without: faces found, time and peak RSS
+            scale = args.wild_scale
+            wild = wild_faces(args.wild_root, args.wild_upscaled)
+            paths = [
+                save(f'wild_{i}', cv2.resize(image, None, fx=scale, fy=scale))
+                for i, (image, _) in enumerate(wild)
+            ]
+            boxes = [box[None] * scale for _, box in wild]
+            report['wild_upscaled'] = dict(photos=len(paths), scale=scale)
+            for name, cfg in (('bounded', test_cfg), ('unbounded',
+                              dict(test_cfg, max_pyramid_side=None))):
+                result = run(paths, boxes, cfg)
+                report['wild_upscaled'][name] = dict(
+                    faces_found=sum(result['placed_found']),
+                    seconds_mean=round(float(np.mean(result['seconds'])), 3),
+                    seconds_max=max(result['seconds']),
+                    peak_rss_mb=result['peak_rss_mb'])
     if args.plot:
         plot(report, args.plot)
-    print(mmengine.dump(report, file_format='json', indent=1))
-    return report
-
-
-def wild_upscaled(args, checkpoint: Optional[str], test_cfg: dict,
-                  tmp: str) -> dict:
-    """The first wild test photos upscaled ``--wild-scale`` times, with
-    the bound and without: faces found (IoU >= 0.5), time and peak RSS."""
-    scale = args.wild_scale
-    paths, boxes = [], []
-    for index, (image, box) in enumerate(
-            wild_faces(args.wild_root, args.wild_upscaled)):
-        path = osp.join(tmp, f'wild_{index}.jpg')
-        cv2.imwrite(path, cv2.resize(image, None, fx=scale, fy=scale),
-                    [cv2.IMWRITE_JPEG_QUALITY, 90])
-        paths.append(path)
-        boxes.append(box[None] * scale)
-    report = dict(photos=len(paths), scale=scale)
-    for name, cfg in (('bounded', test_cfg),
-                      ('unbounded', dict(test_cfg, max_pyramid_side=None))):
-        result = in_fresh_process(args.config, checkpoint, paths, boxes, cfg,
-                                  fresh=not args.same_process)
-        report[name] = dict(
-            faces_found=sum(result['placed_found']),
-            seconds_mean=round(float(np.mean(result['seconds'])), 3),
-            seconds_max=max(result['seconds']),
-            peak_rss_mb=result['peak_rss_mb'])
-    return report
+    return write_report(report, args.out)
 
 
 def plot(report: dict, out: str) -> None:
     """Time and peak RSS against megapixels, one panel each."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     photos = report['photos']
     megapixels = [p['megapixels'] for p in photos]
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    side = report['test_cfg'].get('max_pyramid_side')
+    figure = Figure(figsize=(9, 3.5), layout='tight')
+    figure.suptitle(f'cascade on large photos (max_pyramid_side={side})')
+    axes = figure.subplots(1, 2)
     for axis, key, label in ((axes[0], 'seconds', 'seconds per photo'),
                              (axes[1], 'peak_rss_mb', 'peak RSS (MB)')):
         axis.plot(megapixels, [p[key] for p in photos], 'o-')
-        axis.set_xlabel('megapixels')
-        axis.set_ylabel(label)
+        axis.set(xlabel='megapixels', ylabel=label)
         axis.grid(alpha=0.3)
     axes[1].plot(megapixels, [p['rss_before_mb'] for p in photos], '--',
                  color='grey', label='before the photo')
     axes[1].legend()
-    side = report['test_cfg'].get('max_pyramid_side')
-    figure.suptitle(f'cascade on large photos (max_pyramid_side={side})')
-    figure.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     figure.savefig(out, dpi=100)
-    plt.close(figure)
 
 
 if __name__ == '__main__':

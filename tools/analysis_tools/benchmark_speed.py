@@ -1,76 +1,47 @@
-"""Speed of MCFA through MMDetection vs the same modules called raw (JSON).
+"""Size and speed of MCFA, through MMDetection vs the same modules raw (JSON).
 
-For each model (``full``: the paper's size, ``cpu``: the 1/4-width 128 px
-model) and batch size, measures side by side, interleaving the arms because
-a shared machine is noisy, and prints JSON (medians over repeats):
-
-- training throughput (samples/s) of the detector's ``train_step`` (data
-  preprocessor, targets built from the data samples, loss parsing, the
-  optimizer wrapper) vs ``plain``: the same modules' forward-backward on
-  tensors preprocessed once (``loss`` summed, ``backward``, the wrapped
-  optimizer's ``step`` and ``zero_grad``);
-- crop-mode inference throughput (faces/s) of ``model.test_step`` (data
-  preprocessor, ``predict``, decoding, data samples) vs ``plain``: the raw
-  ``_forward`` of the preprocessed tensors under ``torch.inference_mode``;
-- the GFLOP/s each achieves (2 MACs per face, times 3 for a training step:
-  forward plus a backward of twice its cost) against a large fp32 matmul
-  timed in the same run.
-
-``framework_overhead_ratio`` is detector / plain throughput and
-``gflops_ratio`` achieved / matmul GFLOP/s. MACs are counted by mmengine's
-``FlopAnalyzer`` (see :mod:`mcfa_mm.utils.complexity`). ``--channels-last``
-adds NHWC prediction arms (the detector's ``test_cfg.channels_last`` option
-vs the raw forward with NHWC weights and inputs); ``--profile`` breaks one
-``test_step`` of the first model down into phases and its top aten ops.
-
-Example (the final measurement, on a quiet machine)::
-
-    python tools/analysis_tools/benchmark_speed.py --models full cpu \
-        --batch-sizes 1 8 32 --iters 3 --warmup 1 --repeats 5 \
-        --channels-last --profile
+Per model (``full``: the paper's size, ``cpu``: the 1/4-width 128 px model,
+or a config): parameters and MACs per face (mmengine's ``FlopAnalyzer``) of
+the forward, its convs and linears, the prediction, and the backbone and
+neck up to S, M and L_Net. Then per mode and batch size, times side by side
+(interleaved, medians over ``--repeats``) a large fp32 matmul, the
+detector's ``train_step`` or crop-mode ``test_step``, and ``plain``: the
+same modules on tensors preprocessed once (``loss`` summed, ``backward``,
+the optimizer's ``step``; or ``_forward`` under ``torch.inference_mode``).
+Per arm: samples/s, ``framework_overhead_ratio`` (detector / plain),
+GFLOP/s (2 per MAC, times 3 for a training step) and ``gflops_ratio``
+(over the matmul's). ``--channels-last`` adds NHWC prediction arms,
+``--profile`` the phases and top aten ops of one ``test_step`` of the first
+model; ``--modes`` without a mode measures the size only. Commands and
+results: docs/benchmarks.md.
 """
 import argparse
 import copy
-import os.path as osp
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
-from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.testing import random_face_samples
-from mcfa_mm.utils.benchmarking import (add_common_args, interleaved,
-                                        machine_info, matmul_arm, median,
-                                        start_benchmark, timed_methods,
-                                        write_report)
+from mcfa_mm.utils.benchmarking import (add_common_args, against_matmul,
+                                        load_config, machine_info, median,
+                                        rates, start_benchmark,
+                                        timed_methods, write_report)
 from mcfa_mm.utils.complexity import count_macs
 from mmdet.registry import MODELS
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CONFIGS: Dict[str, str] = {
     'full': 'configs/mcfa/mcfa_vgg16_8xb32-30e_celeba-multisource.py',
     'cpu': 'configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py',
 }
 
 
-def build_detector(config: str) -> tuple:
-    """The detector and its config (weights: PyTorch's default init)."""
-    cfg = Config.fromfile(
-        config if osp.exists(config) else osp.join(REPO_ROOT, config))
-    return MODELS.build(cfg.model), cfg
-
-
 def random_batch(detector, batch: int, seed: int = 0) -> tuple:
-    """A batch as the data loader gives it and preprocessed.
-
-    uint8 BGR images with training samples (some non- and part faces).
-
-    Returns:
-        tuple: ``data`` (``inputs`` / ``data_samples``) and the
-        preprocessed ``inputs`` tensor.
-    """
+    """A batch as the data loader gives it (``data``: uint8 BGR images,
+    training samples with some non- and part faces) and its preprocessed
+    ``inputs`` tensor."""
     size = detector.input_size
     generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (batch, 3, size, size),
@@ -85,10 +56,8 @@ def random_batch(detector, batch: int, seed: int = 0) -> tuple:
 
 def train_arms(detector, cfg, batch: int,
                last_losses: Dict[str, float]) -> dict:
-    """One training step per call: ``train_step`` and the raw step.
-
-    Each call stores its loss in ``last_losses`` (to check it stays finite).
-    """
+    """One training step per call: ``train_step`` and the raw step; each
+    stores its loss in ``last_losses`` (to check it stays finite)."""
     data, inputs = random_batch(detector, batch)
     samples = data['data_samples']
     detector.train()
@@ -115,25 +84,17 @@ def train_arms(detector, cfg, batch: int,
 
 
 def predict_arms(detector, batch: int, channels_last: bool) -> tuple:
-    """One crop-mode prediction per call: ``test_step`` and ``_forward``.
-
-    With ``channels_last``, also a detector with ``test_cfg.channels_last``
+    """One crop-mode prediction per call: ``test_step`` and ``_forward``;
+    with ``channels_last``, also a detector with ``test_cfg.channels_last``
     (its own option) and the raw forward with NHWC weights and inputs.
-
-    Returns:
-        tuple: The arms and, if channels_last, the largest difference of
-        the NHWC detector's predictions from the NCHW one's.
-    """
+    Returns the arms and, if channels_last, the largest difference of the
+    NHWC detector's predictions from the NCHW one's."""
     data, inputs = random_batch(detector, batch)
     detector.eval()
 
     def raw(model, tensor) -> Callable[[], object]:
-
-        def forward() -> object:
-            with torch.inference_mode():
-                return model._forward(tensor)
-
-        return forward
+        forward = torch.inference_mode()(model._forward)
+        return lambda: forward(tensor)
 
     # test_step as MMEngine's loops and inference_faces call it
     arms = dict(detector=lambda: detector.test_step(data),
@@ -153,20 +114,15 @@ def predict_arms(detector, batch: int, channels_last: bool) -> tuple:
     return arms, diff
 
 
-def summarise(times: Dict[str, List[float]], batch: int, flops: float,
+def summarise(times: Dict[str, List[float]], batch: int, macs: float,
               matmul_gflops: float) -> dict:
     """Throughput, GFLOP/s and ratios of each arm from its timings."""
-    report = {}
-    for name, seconds in times.items():
-        if name == 'matmul':
-            continue
-        per_s = batch / median(seconds)
-        gflops = flops * per_s / 1e9
-        report[name] = dict(
-            samples_per_s=round(per_s, 3),
-            seconds_per_batch=[round(s, 5) for s in seconds],
-            gflops=round(gflops, 2),
-            gflops_ratio=round(gflops / matmul_gflops, 4))
+    report = {
+        name: dict(samples_per_s=round(batch / median(seconds), 3),
+                   seconds_per_batch=[round(s, 5) for s in seconds],
+                   **rates(macs * batch, median(seconds), matmul_gflops))
+        for name, seconds in times.items() if name != 'matmul'
+    }
     for name in list(report):
         if name.startswith('detector'):
             plain = name.replace('detector', 'plain')
@@ -178,13 +134,13 @@ def summarise(times: Dict[str, List[float]], batch: int, flops: float,
 
 def bench_model(name: str, args) -> dict:
     """All measurements of one model (see the module docstring)."""
-    torch.manual_seed(0)
-    detector, cfg = build_detector(MODEL_CONFIGS.get(name, name))
-    detector.eval()
+    torch.manual_seed(0)  # weights: PyTorch's default init
+    cfg = load_config(MODEL_CONFIGS.get(name, name))
+    detector = MODELS.build(cfg.model).eval()
     size = detector.input_size
     face = torch.zeros(1, 3, size, size)
     metas = [dict(img_shape=(size, size))]
-    train_macs = count_macs(detector, detector._forward, face)['macs']
+    forward = count_macs(detector, detector._forward, face)
     predict_macs = count_macs(
         detector, lambda x: detector.head.predict_batch(
             detector.extract_feat(x), metas), face)['macs']
@@ -193,28 +149,28 @@ def bench_model(name: str, args) -> dict:
         input_size=size,
         params=sum(p.numel() for p in detector.parameters()),
         gmacs_per_face_predict=round(predict_macs / 1e9, 4),
-        gmacs_per_sample_train_forward=round(train_macs / 1e9, 4),
-        train={},
-        predict={})
-    matmul = matmul_arm(args.matmul_size)
-    matmul_flops = 2 * args.matmul_size**3
+        gmacs_per_sample_train_forward=round(forward['macs'] / 1e9, 4),
+        conv_gmacs=round(forward['conv_macs'] / 1e9, 4),
+        linear_gmacs=round(forward['linear_macs'] / 1e9, 4))
+    for stages, label in ((1, 'S'), (2, 'S+M'), (3, 'S+M+L')):
+        macs = count_macs(detector,
+                          lambda x, n=stages: detector.extract_feat(x, n),
+                          face)['macs']
+        report[f'{label}_backbone_neck_gmacs'] = round(macs / 1e9, 4)
+    report.update(train={}, predict={})
     for batch in args.batch_sizes:
         for mode in args.modes:
             last_losses: Dict[str, float] = {}
             nhwc_diff = None
             if mode == 'train':
                 arms = train_arms(detector, cfg, batch, last_losses)
-                flops = 3 * 2 * train_macs
+                macs = 3 * forward['macs']  # backward: twice the forward
             else:
                 arms, nhwc_diff = predict_arms(detector, batch,
                                                args.channels_last)
-                flops = 2 * predict_macs
-            arms['matmul'] = matmul
-            iters = {k: args.matmul_iters if k == 'matmul' else args.iters
-                     for k in arms}
-            times = interleaved(arms, iters, args.repeats, args.warmup)
-            matmul_gflops = matmul_flops / median(times['matmul']) / 1e9
-            entry = summarise(times, batch, flops, matmul_gflops)
+                macs = predict_macs
+            times, matmul_gflops = against_matmul(arms, args.iters, args)
+            entry = summarise(times, batch, macs, matmul_gflops)
             entry['matmul_gflops'] = round(matmul_gflops, 2)
             if mode == 'train':
                 entry['last_losses'] = {
@@ -234,39 +190,26 @@ def bench_model(name: str, args) -> dict:
     return report
 
 
-# --------------------------------------------------------------------------
-# Where the time of a crop-mode prediction goes
-# --------------------------------------------------------------------------
-def _phase_timers(detector):
-    """Time the steps of ``test_step`` by wrapping them on the instance."""
-    # head.predict / decode, or their batched forms where the head has them
-    targets = [('preprocess', detector.data_preprocessor, 'forward'),
-               ('extract_feat', detector, 'extract_feat'),
-               ('head_predict', detector.head, 'predict'),
-               ('head_predict_batch', detector.head, 'predict_batch'),
-               ('decode', detector.head, 'decode'),
-               ('decode_batch', detector.head, 'decode_batch'),
-               ('add_pred_to_datasample', detector, 'add_pred_to_datasample')]
-    return timed_methods([t for t in targets if hasattr(t[1], t[2])])
-
-
 def profile_predict(detector, batch: int, top: int = 12) -> dict:
-    """Where one ``test_step`` batch spends its time.
-
-    One timed pass with the phases wrapped (``rescale_and_rest`` is what is
-    left: mapping to the original image, the loop over samples), then one
-    pass under ``torch.profiler`` for the top aten ops (kept apart: the
-    profiler's start-up would swamp the phase timings).
-    """
+    """Where one ``test_step`` batch spends its time: a timed pass with
+    the phases wrapped (``rescale_and_rest``: the rest, e.g. mapping to the
+    original image), then one under ``torch.profiler`` for the top aten ops
+    (apart: the profiler's start-up would swamp the phase timings)."""
     data, _ = random_batch(detector, batch)
     detector.eval()
     detector.test_step(data)  # warm up
-    with _phase_timers(detector) as phases:
+    with timed_methods([
+            ('preprocess', detector.data_preprocessor, 'forward'),
+            ('extract_feat', detector, 'extract_feat'),
+            ('head_predict_batch', detector.head, 'predict_batch'),
+            ('decode_batch', detector.head, 'decode_batch'),
+            ('add_pred_to_datasample', detector, 'add_pred_to_datasample')
+    ]) as phases:
         start = time.perf_counter()
         preds = detector.test_step(data)
         total = time.perf_counter() - start
-    top_level = ('preprocess', 'extract_feat', 'head_predict',
-                 'head_predict_batch', 'add_pred_to_datasample')
+    top_level = ('preprocess', 'extract_feat', 'head_predict_batch',
+                 'add_pred_to_datasample')
     phases_ms = {k: round(v * 1e3, 3) for k, v in phases.items()}
     phases_ms['rescale_and_rest'] = round(
         (total - sum(phases.get(k, 0.0) for k in top_level)) * 1e3, 3)
@@ -301,8 +244,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="'full', 'cpu' or config paths")
     parser.add_argument('--batch-sizes', type=int, nargs='+',
                         default=[1, 8, 32])
-    parser.add_argument('--modes', nargs='+', default=['train', 'predict'],
-                        choices=['train', 'predict'])
+    parser.add_argument('--modes', nargs='*', default=['train', 'predict'],
+                        choices=['train', 'predict'],
+                        help='none: only the parameters and MACs')
     parser.add_argument('--iters', type=int, default=3,
                         help='calls per timed block')
     parser.add_argument('--channels-last', action='store_true',

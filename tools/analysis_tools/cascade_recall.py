@@ -1,34 +1,27 @@
 """Where does the cascade lose faces? Recall after each stage, and L_Net
-given the labelled face as its window.
+given the labelled face as its window (JSON).
 
 For every test image of a cascade config: the fraction of labelled faces
-that some box of S_Net, M_Net and L_Net overlaps at ``--iou`` or more, and
-the boxes per stage; how L_Net's boxes overlap the faces (IoU bands) and
-how often its top-scoring box is a face. Then L_Net is run on each labelled
-box, squared as the cascade squares its windows: its face probability, how
-far its box and landmarks land from the labels, and its face probability
-for a window twice the box's side (a near miss: IoU 0.25). The second part
-separates "the earlier stages lost the face" from "L_Net cannot place it".
-Prints JSON.
-
-Example:
-    python tools/analysis_tools/cascade_recall.py \
-        configs/mcfa/mcfa_vgg16-w025-128px_cascade_wild.py \
-        work_dirs/mcfa_cpu_6e/epoch_6.pth --max-images 100
+that some box of S_Net, M_Net and L_Net overlaps at ``--iou`` or more, the
+boxes per stage, how L_Net's boxes overlap the faces (IoU bands) and how
+often its top-scoring box is a face. Then L_Net on each labelled box,
+squared as the cascade squares its windows: its face probability (also for
+a window twice the side: a near miss), how far its box and landmarks land
+from the labels. This separates "the earlier stages lost the face" from
+"L_Net cannot place it". Commands and results: docs/benchmarks.md.
 """
 import argparse
-import json
 from typing import Dict, List, Optional
 
-import mmengine
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.models.detectors import (CascadeFaceFinder, calibrate_boxes,
                                       decode_landmarks, square_boxes)
+from mcfa_mm.utils.benchmarking import faces_found, write_report
 from mmdet.apis import init_detector
 from mmdet.registry import DATASETS
 from mmdet.structures.bbox import (bbox_overlaps, bbox_rescale,
@@ -57,14 +50,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def l_net_on_labels(finder: CascadeFaceFinder, image: torch.Tensor,
                     gt_boxes: torch.Tensor,
                     gt_points: Optional[torch.Tensor]) -> Dict[str, list]:
-    """L_Net run on the squared labelled boxes of one image.
-
-    Returns:
-        dict[str, list]: Per face: ``face_prob``, ``face_prob_2x`` (for
-        a window of twice the side, same centre), ``box_iou`` (L's
-        calibrated box against the label) and, with landmark labels,
-        ``nme`` (%, inter-ocular).
-    """
+    """L_Net run on the squared labelled boxes of one image: per face,
+    ``face_prob``, ``face_prob_2x`` (for a window of twice the side, same
+    centre), ``box_iou`` (L's calibrated box against the label) and, with
+    landmark labels, ``nme`` (%, inter-ocular)."""
     windows = square_boxes(gt_boxes.float())
     count = len(windows)
     # the labelled windows and their doubles in one forward pass
@@ -90,22 +79,18 @@ def l_net_on_labels(finder: CascadeFaceFinder, image: torch.Tensor,
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
-    model = init_detector(cfg, args.checkpoint, device='cpu')
-    model.eval()
+    model = init_detector(args.config, args.checkpoint, device='cpu',
+                          cfg_options=args.cfg_options)
     # the finder hands back the boxes that leave S_Net, M_Net and L_Net
     finder = CascadeFaceFinder(
         model, dict(model.test_cfg, return_stage_boxes=True))
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    dataset = DATASETS.build(model.cfg.test_dataloader.dataset)
     num_images = min(args.max_images or len(dataset), len(dataset))
-    found = dict.fromkeys(STAGES, 0)
-    num_boxes = dict.fromkeys(STAGES, 0)
-    num_faces = 0
+    found, num_boxes = dict.fromkeys(STAGES, 0), dict.fromkeys(STAGES, 0)
+    num_faces = num_with_faces = top_box_found = 0
     on_labels: Dict[str, list] = dict(
         face_prob=[], face_prob_2x=[], box_iou=[], nme=[])
     l_box_ious: List[float] = []
-    top_box_found = num_with_faces = 0
     with torch.no_grad():
         for index in range(num_images):
             data = model.data_preprocessor(
@@ -122,11 +107,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 image[None], [sample.metainfo])[0].metainfo['stage_boxes']
             for name, boxes in stage_boxes.items():
                 num_boxes[name] += len(boxes)
-                if len(boxes) == 0:
-                    continue
-                overlaps = bbox_overlaps(gt_boxes, boxes)
-                found[name] += int((overlaps.max(1).values >= args.iou).sum())
-                if name == 'l':  # L_Net's boxes come best first
+                found[name] += faces_found(gt_boxes, boxes, args.iou)
+                if name == 'l' and len(boxes):  # best first
+                    overlaps = bbox_overlaps(gt_boxes, boxes)
                     l_box_ious.extend(overlaps.max(0).values.tolist())
                     top_box_found += int(overlaps[:, 0].max() >= args.iou)
             points = sample.gt_instances.get('keypoints')
@@ -159,10 +142,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             nme_mean=_mean(on_labels['nme']),
             nme_median=(round(float(np.median(on_labels['nme'])), 4)
                         if on_labels['nme'] else None)))
-    if args.out:  # creates the folder
-        mmengine.dump(report, args.out, indent=1)
-    print(json.dumps(report))
-    return report
+    return write_report(report, args.out)
 
 
 def _mean(values: list) -> Optional[float]:

@@ -6,20 +6,23 @@
 #
 # Writes each run's metrics JSON under OUT_DIR (default docs/bench/recipe)
 # and the attribute thresholds fitted on CelebA val beside the checkpoint.
+# A study arm (docs/benchmarks.md, round 3) sets STUDY=1 (no LFWA cascade,
+# no zoo check), CONFIG=its training config, and ATTRIBUTES_ONLY=1 for a
+# model without the face / box / landmark tasks (attribute numbers only).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CKPT=$1
 OUT=${2:-docs/bench/recipe}
 PY=${PY:-.venv/bin/python}
-RECIPE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py
+RECIPE=${CONFIG:-configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py}
 CASCADE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py
 THRESHOLDS=${THRESHOLDS:-${CKPT%.pth}_attribute_thresholds.json}
 mkdir -p "$OUT"
 
 run() {  # name config [cfg-options...]: test, keep the metrics JSON
     local name=$1 config=$2; shift 2
-    local work=work_dirs/eval/$name
-    rm -rf "$work"
+    local work=work_dirs/eval/$(basename "$OUT")/$name
+    rm -rf "$work"; mkdir -p "$(dirname "$work")"
     "$PY" tools/test.py "$config" "$CKPT" --work-dir "$work" \
         ${@:+--cfg-options "$@"} > "$work.log" 2>&1 || {
         tail -20 "$work.log"; exit 1; }
@@ -32,9 +35,15 @@ run celeba_val "$RECIPE" test_dataloader.dataset.split=val \
     test_evaluator.fit_thresholds_to="$THRESHOLDS"
 # test splits, once each
 run celeba_test "$RECIPE" test_evaluator.thresholds="$THRESHOLDS"
+if [[ ${ATTRIBUTES_ONLY:-0} == 1 ]]; then
+    run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py \
+        'model.head.tasks=[attribute]'
+    exit 0
+fi
 run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py
 run wild_crop_test configs/mcfa/mcfa_vgg16-w025-128px_crop_wild.py
 run wild_cascade_test "$CASCADE"
+[[ ${STUDY:-0} == 1 ]] && exit 0
 run lfwa_cascade_test configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_lfwa.py
 "$PY" tools/analysis_tools/zoo_regression.py "$RECIPE" "$CKPT" \
     > "$OUT/zoo_regression.json"

@@ -1,21 +1,25 @@
-"""Merge attribute_study.py runs and tabulate them (mean over seeds).
+"""Merge attribute_study.py runs, tabulate them (mean over seeds), plot them.
 
 Arms of one study are often run separately (one arm or one seed per
 process); this joins their JSON files into one, refusing runs whose budget
 differs (iterations, batch size, evaluated images), and prints the summary
-as JSON and, with ``--markdown``, as the table of docs/benchmarks.md.
-
-Example:
-    python tools/analysis_tools/summarize_study.py \
-        work_dirs/study_scaled/results_*.json \
-        --out docs/study/results.json --markdown
+as JSON and, with ``--markdown``, as the table of docs/benchmarks.md (where
+the commands are). With ``--out-dir`` it also draws, from each arm's first
+seed, the per-attribute test accuracies and the dynamic weights of the
+arms whose weights move.
 """
 import argparse
 import json
+import os
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import mmengine
 import numpy as np
+from matplotlib.figure import Figure
+
+from mcfa_mm.utils.training_logs import (attribute_accuracies, load_scalars,
+                                         weight_series)
 
 #: (column title, test split, metric key) of the summary table.
 COLUMNS = (
@@ -40,23 +44,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--attributes', nargs='+', default=(),
         help='also tabulate these attributes (CelebA and LFWA accuracy)')
+    parser.add_argument('--arms', nargs='+', default=None,
+                        help='arms to report (default: all; bars get '
+                        'crowded beyond ~5)')
+    parser.add_argument('--out-dir', default=None, help='write plots here')
+    parser.add_argument('--split', default='celeba',
+                        choices=['celeba', 'lfwa'])
     return parser.parse_args(argv)
 
 
 def merge_results(runs: List[dict]) -> dict:
-    """Join the arms and seeds of several study runs into one.
-
-    Args:
-        runs (list[dict]): Results of attribute_study.py.
-
-    Returns:
-        dict: The first run's settings and majority floor, with the arms
-        (and seeds) of all runs.
-
-    Raises:
-        ValueError: When the runs differ in a budget setting, or two runs
-            hold the same seed of the same arm.
-    """
+    """The first run's settings and majority floor, with the arms (and
+    seeds) of all runs; ValueError for runs that differ in a budget
+    setting, or that both hold a seed of an arm."""
     merged = {k: v for k, v in runs[0].items() if k not in ('arms', 'seeds')}
     merged['arms'] = {}
     for run in runs:
@@ -80,13 +80,9 @@ def merge_results(runs: List[dict]) -> dict:
 
 def summarize(results: dict,
               attributes: Sequence[str] = ()) -> Dict[str, dict]:
-    """Per arm: each table column as the mean and per-seed values.
-
-    Args:
-        results (dict): Merged study results.
-        attributes (Sequence[str]): Attributes whose CelebA and LFWA
-            accuracies get columns of their own (``'CelebA Bangs'``).
-    """
+    """Per arm: each table column as the mean and per-seed values, and the
+    majority floor; ``attributes`` get CelebA and LFWA columns of their own
+    (``'CelebA Bangs'``)."""
     columns = list(COLUMNS) + [(f'{title} {name}', split, f'attr/acc/{name}')
                                for name in attributes
                                for title, split in (('CelebA', 'celeba'),
@@ -148,19 +144,79 @@ def markdown_table(summary: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
+def select_arms(results: dict, arms: Optional[Sequence[str]]) -> dict:
+    """``results`` with only ``arms`` (all when None), in that order."""
+    if not arms:
+        return results
+    unknown = set(arms) - set(results['arms'])
+    if unknown:
+        raise ValueError(f'arms {sorted(unknown)} not in the results')
+    return dict(results, arms={arm: results['arms'][arm] for arm in arms})
+
+
+def plot_results(results: dict, out_dir: str, split: str = 'celeba') -> dict:
+    """Write ``attribute_accuracy_<split>.png`` and, for the arms whose
+    weights move (``weight_arms``), ``dynamic_weights_l.png`` (the study
+    logs L_Net's); returns the ``files`` written and ``weight_arms``."""
+    os.makedirs(out_dir, exist_ok=True)
+    first_runs = {arm: next(iter(seeds.values()))
+                  for arm, seeds in results['arms'].items()}
+    # grouped bars: per-attribute test accuracy of each arm and the floor
+    floor = results['majority_floor'][split]['per_attribute']
+    series = {arm: attribute_accuracies(run['metrics'][split], 'attr')
+              for arm, run in first_runs.items()}
+    series['majority'] = floor
+    names, width = list(floor), 0.8 / len(series)
+    fig = Figure(figsize=(18, 5), layout='tight')
+    ax = fig.subplots()
+    x = np.arange(len(names))
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar(x + i * width, [values.get(n, np.nan) for n in names], width,
+               label=label)
+    ax.set_xticks(x + 0.4 - width / 2, names, rotation=90, fontsize=8)
+    ax.set(ylim=(40, 100), ylabel=f'{split} test accuracy (%)')
+    ax.legend(ncol=len(series), fontsize=8)
+    files = [osp.join(out_dir, f'attribute_accuracy_{split}.png')]
+    fig.savefig(files[0], dpi=100)
+
+    # one panel per arm whose weights move: each attribute's weight
+    panels = []
+    for arm, run in first_runs.items():
+        weights = weight_series(load_scalars(run['work_dir'])).get('l')
+        if weights is not None and np.ptp(weights['weights']) > 1e-6:
+            panels.append((arm, weights))
+    if panels:
+        fig = Figure(figsize=(6 * len(panels), 4), layout='tight')
+        for ax, (arm, weights) in zip(fig.subplots(1, len(panels),
+                                                   squeeze=False)[0], panels):
+            values = weights['weights']
+            order = np.argsort(values[-1])[::-1]
+            for k in order:  # label the 4 largest and 2 smallest
+                label = weights['names'][k] if (k in order[:4]
+                                                or k in order[-2:]) else None
+                ax.plot(weights['steps'], values[:, k], lw=1, label=label)
+            ax.axhline(1 / values.shape[1], color='k', ls='--', lw=0.8)
+            ax.set(title=f'{arm}: L_Net dynamic weights',
+                   xlabel='iteration')
+            ax.legend(fontsize=7)
+        files.append(osp.join(out_dir, 'dynamic_weights_l.png'))
+        fig.savefig(files[-1], dpi=100)
+    return dict(files=files, weight_arms=[arm for arm, _ in panels])
+
+
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    runs = []
-    for path in args.results:
-        with open(path) as f:
-            runs.append(json.load(f))
-    merged = merge_results(runs)
+    merged = merge_results([mmengine.load(path) for path in args.results])
     if args.out:  # creates the folder
         mmengine.dump(merged, args.out, indent=1)
+    merged = select_arms(merged, args.arms)
     summary = summarize(merged, args.attributes)
     print(json.dumps(summary))
     if args.markdown:
         print(markdown_table(summary))
+    if args.out_dir:
+        print(json.dumps(
+            plot_results(merged, args.out_dir, args.split)))
     return summary
 
 

@@ -28,20 +28,20 @@ import json
 import os
 import os.path as osp
 import sys
-import time
 from argparse import ArgumentParser, Namespace
 from typing import List, Optional, Sequence, Tuple
 
 import mmcv
-import torch
 from mmengine.utils import ProgressBar, scandir
 
-from mmdet.registry import VISUALIZERS
-
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.apis import inference_faces, init_face_model, top_attributes
+from mcfa_mm.apis import inference_faces, top_attributes
 from mcfa_mm.datasets.metainfo import LANDMARK_NAMES
 from mcfa_mm.utils import FaceImageError, read_image
+from mcfa_mm.utils.face_model_args import (MODEL_LOAD_ERRORS, add_model_args,
+                                           add_prediction_args,
+                                           build_face_visualizer,
+                                           load_face_model)
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
                   '.tiff', '.webp')
@@ -55,20 +55,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
         argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        Namespace: The parsed arguments.
+        Namespace: ``inputs``, ``out_dir``, ``out_file`` and the arguments
+        of :func:`add_model_args` and :func:`add_prediction_args`.
     """
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         'inputs', help='an image file, a folder of images, or a glob pattern')
-    parser.add_argument(
-        'config', nargs='?',
-        help='config file or model name of configs/mcfa/metafile.yml '
-        '(default: the shipped model)')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
-    parser.add_argument('--config', dest='config_opt',
-                        help='same as the positional config')
-    parser.add_argument('--checkpoint', dest='checkpoint_opt',
-                        help='same as the positional checkpoint')
+    add_model_args(parser)
     parser.add_argument('--out-dir', default='outputs',
                         help='annotated pictures go to OUT_DIR/vis, JSON '
                         'lines to OUT_DIR/faces.jsonl')
@@ -76,23 +69,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
         '--out-file',
         help='where to write the picture of a single image (default: '
         'OUT_DIR/vis/<image name>)')
-    parser.add_argument(
-        '--device',
-        default='cuda:0' if torch.cuda.is_available() else 'cpu',
-        help='device used for inference')
-    parser.add_argument(
-        '--mode', choices=['crop', 'cascade'],
-        help="cascade: find every face of whole photos; crop: each image "
-        "is one face crop (default: cascade for the shipped model, the "
-        "config's test_cfg.mode for a config file)")
-    parser.add_argument(
-        '--pred-score-thr', '--score-thr', dest='score_thr', type=float,
-        default=0.3, help='face score threshold')
-    parser.add_argument(
-        '--attr-thr', type=float, default=0.5,
-        help='attribute probability above which an attribute is drawn')
-    parser.add_argument(
-        '--topk', type=int, default=5, help='attributes printed per face')
+    add_prediction_args(
+        parser,
+        mode_help="cascade: find every face of whole photos; crop: each "
+        "image is one face crop (default: cascade for the shipped model, "
+        "the config's test_cfg.mode for a config file)",
+        topk=5, topk_help='attributes printed per face')
     return parser.parse_args(argv)
 
 
@@ -193,11 +175,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        int: The exit status (see the module docstring).
+        int: ``EXIT_OK``, ``EXIT_FAILED_IMAGES`` (some images failed) or
+        ``EXIT_USAGE`` (see the module docstring).
     """
     args = parse_args(argv)
-    config = args.config_opt or args.config
-    checkpoint = args.checkpoint_opt or args.checkpoint
     paths, base = find_images(args.inputs)
     if not paths:
         print(f'error: no images found at {args.inputs!r}', file=sys.stderr)
@@ -207,17 +188,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        model = init_face_model(config, checkpoint, device=args.device,
-                                mode=args.mode)
-    except (OSError, KeyError, ValueError, RuntimeError) as error:
+        model = load_face_model(args)
+    except MODEL_LOAD_ERRORS as error:
         print(f'error: cannot load the model: {one_line(error)}',
               file=sys.stderr)
         return EXIT_USAGE
     names = model.dataset_meta['attribute_names']
-    visualizer = VISUALIZERS.build(
-        dict(type='FaceVisualizer', name=f'image_demo_{time.time_ns()}',
-             attr_topk=args.topk, attr_score_thr=args.attr_thr))
-    visualizer.dataset_meta = model.dataset_meta
+    visualizer = build_face_visualizer(model, 'image_demo', args.topk,
+                                       args.attr_thr)
 
     os.makedirs(args.out_dir, exist_ok=True)
     json_file = osp.join(args.out_dir, 'faces.jsonl')

@@ -22,19 +22,19 @@ import json
 import os
 import os.path as osp
 import sys
-import time
 from argparse import ArgumentParser, Namespace
 from typing import Optional, Sequence
 
 import cv2
 import mmcv
-import torch
 from mmengine.utils import ProgressBar
 
-from mmdet.registry import VISUALIZERS
-
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.apis import inference_faces, init_face_model
+from mcfa_mm.apis import inference_faces
+from mcfa_mm.utils.face_model_args import (MODEL_LOAD_ERRORS, add_model_args,
+                                           add_prediction_args,
+                                           build_face_visualizer,
+                                           load_face_model)
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -46,19 +46,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
         argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        Namespace: The parsed arguments.
+        Namespace: ``video``, ``out``, ``every`` (at least 1), ``out_json``
+        and the arguments of :func:`add_model_args` and
+        :func:`add_prediction_args`.
     """
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('video', help='input video file')
-    parser.add_argument(
-        'config', nargs='?',
-        help='config file or model name of configs/mcfa/metafile.yml '
-        '(default: the shipped model)')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
-    parser.add_argument('--config', dest='config_opt',
-                        help='same as the positional config')
-    parser.add_argument('--checkpoint', dest='checkpoint_opt',
-                        help='same as the positional checkpoint')
+    add_model_args(parser)
     parser.add_argument('--out', required=True, help='output video (.mp4)')
     parser.add_argument(
         '--every', type=int, default=1,
@@ -66,22 +60,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
         'with the last result')
     parser.add_argument('--out-json',
                         help='write one JSON line per processed frame here')
-    parser.add_argument(
-        '--device',
-        default='cuda:0' if torch.cuda.is_available() else 'cpu',
-        help='device used for inference')
-    parser.add_argument(
-        '--mode', choices=['crop', 'cascade'],
-        help="default: cascade for the shipped model, the config's "
-        "test_cfg.mode for a config file")
-    parser.add_argument(
-        '--pred-score-thr', '--score-thr', dest='score_thr', type=float,
-        default=0.3, help='face score threshold')
-    parser.add_argument(
-        '--attr-thr', type=float, default=0.5,
-        help='attribute probability above which an attribute is drawn')
-    parser.add_argument(
-        '--topk', type=int, default=3, help='attributes drawn per face')
+    add_prediction_args(
+        parser,
+        mode_help="default: cascade for the shipped model, the config's "
+        "test_cfg.mode for a config file",
+        topk=3, topk_help='attributes drawn per face')
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error(f'--every must be >= 1, got {args.every}')
@@ -100,7 +83,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        int: The exit status (see the module docstring).
+        int: ``EXIT_OK`` or ``EXIT_USAGE`` (see the module docstring).
     """
     args = parse_args(argv)
     if not osp.isfile(args.video):
@@ -109,15 +92,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not reader.opened or reader.width == 0:
         return _error(f'{args.video}: not a video OpenCV can read')
     try:
-        model = init_face_model(args.config_opt or args.config,
-                                args.checkpoint_opt or args.checkpoint,
-                                device=args.device, mode=args.mode)
-    except (OSError, KeyError, ValueError, RuntimeError) as error:
+        model = load_face_model(args)
+    except MODEL_LOAD_ERRORS as error:
         return _error(f'cannot load the model: {error}')
-    visualizer = VISUALIZERS.build(
-        dict(type='FaceVisualizer', name=f'video_demo_{time.time_ns()}',
-             attr_topk=args.topk, attr_score_thr=args.attr_thr))
-    visualizer.dataset_meta = model.dataset_meta
+    visualizer = build_face_visualizer(model, 'video_demo', args.topk,
+                                       args.attr_thr)
 
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*'mp4v'),

@@ -26,8 +26,9 @@ import numpy as np
 import torch
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.apis import (CropFaceNet, SNetFaceMap, export_onnx,
-                          init_face_model)
+from mcfa_mm.apis import CropFaceNet, SNetFaceMap, export_onnx
+from mcfa_mm.utils.face_model_args import (MODEL_LOAD_ERRORS, add_model_args,
+                                           load_face_model)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
@@ -37,14 +38,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
         argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        Namespace: The parsed arguments.
+        Namespace: ``config``, ``checkpoint`` (see :func:`add_model_args`),
+        ``out_dir``, ``opset``, ``device``, ``verify`` and ``atol``.
     """
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        'config', nargs='?',
-        help='config file or model name of configs/mcfa/metafile.yml '
-        '(default: the shipped model)')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
+    add_model_args(parser, options=False)
     parser.add_argument('--out-dir', default='work_dirs/onnx',
                         help='folder for the .onnx files')
     parser.add_argument('--opset', type=int, default=17, help='ONNX opset')
@@ -99,14 +97,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         argv (Sequence[str], optional): Arguments; ``sys.argv[1:]`` if None.
 
     Returns:
-        int: The exit status (see the module docstring).
+        int: 0, 1 (``--verify`` found a difference above ``--atol``) or 2
+        (see the module docstring).
     """
     args = parse_args(argv)
     try:
-        model = init_face_model(args.config, args.checkpoint,
-                                device=args.device)
+        model = load_face_model(args)
+        # the export fails with the same kinds of errors
         paths = export_onnx(model, args.out_dir, args.opset)
-    except (OSError, KeyError, ValueError, RuntimeError) as error:
+    except MODEL_LOAD_ERRORS as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     for key, path in paths.items():

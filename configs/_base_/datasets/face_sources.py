@@ -46,65 +46,30 @@ boxed_test_pipeline = [
     dict(type='PackFaceInputs')
 ]
 
-celeba_train = dict(
-    type='CelebADataset',
-    data_root=celeba_root,
-    split='train',
-    pipeline=crop_train_pipeline)
-celeba_val = dict(
-    type='CelebADataset',
-    data_root=celeba_root,
-    split='val',
-    test_mode=True,
-    pipeline=crop_test_pipeline)
-celeba_test = dict(
-    type='CelebADataset',
-    data_root=celeba_root,
-    split='test',
-    test_mode=True,
-    pipeline=crop_test_pipeline)
+
+def splits(dataset_type, data_root, train_pipeline, test_pipeline, **carve):
+    """Train, val and test datasets of one source; `carve` (val_fraction)
+    carves the val split out of train for the sets that have none."""
+    source = dict(type=dataset_type, data_root=data_root)
+    return (dict(source, split='train', **carve, pipeline=train_pipeline),
+            dict(source, split='val', **carve, test_mode=True,
+                 pipeline=test_pipeline),
+            dict(source, split='test', test_mode=True,
+                 pipeline=test_pipeline))
+
+
+celeba_train, celeba_val, celeba_test = splits(
+    'CelebADataset', celeba_root, crop_train_pipeline, crop_test_pipeline)
 # LFWA and the wild set have no val partition: 10 % of train, by a hash of
 # the person (LFWA) or the photo (wild), is carved out as val. Choices
 # (thresholds, weights, schedules) are made there, never on test.
 val_fraction = 0.1
-lfwa_train = dict(
-    type='LFWADataset',
-    data_root=lfwa_root,
-    split='train',
-    val_fraction=val_fraction,
-    pipeline=mining_train_pipeline)
-lfwa_val = dict(
-    type='LFWADataset',
-    data_root=lfwa_root,
-    split='val',
-    val_fraction=val_fraction,
-    test_mode=True,
-    pipeline=boxed_test_pipeline)
-lfwa_test = dict(
-    type='LFWADataset',
-    data_root=lfwa_root,
-    split='test',
-    test_mode=True,
-    pipeline=boxed_test_pipeline)
-wild_train = dict(
-    type='WildFaceDataset',
-    data_root=wild_root,
-    split='train',
-    val_fraction=val_fraction,
-    pipeline=mining_train_pipeline)
-wild_val = dict(
-    type='WildFaceDataset',
-    data_root=wild_root,
-    split='val',
-    val_fraction=val_fraction,
-    test_mode=True,
-    pipeline=boxed_test_pipeline)
-wild_test = dict(
-    type='WildFaceDataset',
-    data_root=wild_root,
-    split='test',
-    test_mode=True,
-    pipeline=boxed_test_pipeline)
+lfwa_train, lfwa_val, lfwa_test = splits(
+    'LFWADataset', lfwa_root, mining_train_pipeline, boxed_test_pipeline,
+    val_fraction=val_fraction)
+wild_train, wild_val, wild_test = splits(
+    'WildFaceDataset', wild_root, mining_train_pipeline, boxed_test_pipeline,
+    val_fraction=val_fraction)
 
 # Whole photos for the cascade (test_cfg.mode='cascade'): no crop, no
 # resize; the raw annotations ride along for CocoMetric (it converts them to

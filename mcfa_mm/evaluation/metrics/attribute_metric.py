@@ -5,14 +5,13 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmdet.registry import METRICS
-from mmengine.evaluator import BaseMetric
 from mmengine.fileio import dump, load
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from mcfa_mm.datasets.metainfo import ATTRIBUTE_IGNORE
-from .utils import (check_match_mode, gt_boxes_to_original, match_faces,
-                    to_numpy)
+from .matched_face_metric import MatchedFaceMetric
+from .utils import check_threshold, gt_boxes_to_original, to_numpy
 
 #: Candidate thresholds when fitting them on a validation split.
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
@@ -68,7 +67,7 @@ def fit_thresholds(scores: np.ndarray, gt: np.ndarray,
 
 
 @METRICS.register_module()
-class AttributeAccuracy(BaseMetric):
+class AttributeAccuracy(MatchedFaceMetric):
     """Per-attribute binary accuracy of facial attributes.
 
     Reads ``gt_instances.attributes`` (N, d) with 1 present / 0 absent / -1
@@ -140,66 +139,60 @@ class AttributeAccuracy(BaseMetric):
                  fit_thresholds_to: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        if not 0 <= threshold <= 1:
-            raise ValueError(f'threshold must be in [0, 1], got {threshold}')
-        check_match_mode(match_mode, match_iou)
+        check_threshold(threshold)
+        super().__init__(
+            match_mode=match_mode,
+            match_iou=match_iou,
+            collect_device=collect_device,
+            prefix=prefix)
         self.threshold = threshold
         self.per_attribute = per_attribute
-        self.match_mode = match_mode
-        self.match_iou = match_iou
         self.thresholds = thresholds
         self.fit_thresholds_to = fit_thresholds_to
 
-    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Store the predicted and true labels of each evaluated face.
+    def process_sample(self, sample: dict) -> Optional[dict]:
+        """The predicted scores and true labels of a sample's faces.
 
         Args:
-            data_batch (dict): A batch from the dataloader (unused).
-            data_samples (Sequence[dict]): ``DetDataSample.to_dict()`` of
-                each sample, with ``gt_instances`` and ``pred_instances``.
+            sample (dict): ``DetDataSample.to_dict()`` of the sample, with
+                ``gt_instances.attributes`` and
+                ``pred_instances.attribute_scores``.
+
+        Returns:
+            dict | None: ``pred_scores`` (NaN for a missed face),
+            ``gt_labels`` and ``num_missed``; ``None`` for a sample without
+            attribute labels (non-face crops, the landmark-only sets).
         """
-        for sample in data_samples:
-            gt = sample.get('gt_instances', {})
-            gt_labels = to_numpy(gt.get('attributes'), np.int64)
-            if gt_labels is not None:
-                gt_labels = np.atleast_2d(gt_labels)  # (d,) -> (1, d)
-            # Samples without attribute labels (non-face crops, the
-            # landmark-only sets) are simply not attribute samples. They
-            # still get an entry: distributed collection relies on one
-            # result per sample to drop the padding duplicates.
-            if gt_labels is None or not (gt_labels != ATTRIBUTE_IGNORE).any():
-                self.results.append(None)
-                continue
-            keep = (gt_labels != ATTRIBUTE_IGNORE).any(axis=1)
-            gt_labels = gt_labels[keep]
-            gt_bboxes = gt_boxes_to_original(
-                to_numpy(gt.get('bboxes'), np.float32), sample)
+        gt = sample.get('gt_instances', {})
+        gt_labels = to_numpy(gt.get('attributes'), np.int64)
+        if gt_labels is not None:
+            gt_labels = np.atleast_2d(gt_labels)  # (d,) -> (1, d)
+        if gt_labels is None or not (gt_labels != ATTRIBUTE_IGNORE).any():
+            return None
+        keep = (gt_labels != ATTRIBUTE_IGNORE).any(axis=1)
+        gt_labels = gt_labels[keep]
+        gt_bboxes = gt_boxes_to_original(
+            to_numpy(gt.get('bboxes'), np.float32), sample)
 
-            pred = sample.get('pred_instances', {})
-            scores = to_numpy(pred.get('attribute_scores'), np.float32)
-            num_preds = 0 if scores is None else len(scores)
-            matches = match_faces(
-                len(gt_labels),
-                num_preds,
-                None if gt_bboxes is None else gt_bboxes[keep],
-                to_numpy(pred.get('bboxes'), np.float32),
-                match_mode=self.match_mode,
-                match_iou=self.match_iou)
+        pred = sample.get('pred_instances', {})
+        scores = to_numpy(pred.get('attribute_scores'), np.float32)
+        num_preds = 0 if scores is None else len(scores)
+        matches = self.match_sample(
+            len(gt_labels), num_preds,
+            None if gt_bboxes is None else gt_bboxes[keep], pred)
 
-            evaluated = matches != -2
-            matches, gt_labels = matches[evaluated], gt_labels[evaluated]
-            # A missed face has no scores (NaN): it will count as wrong on
-            # every known attribute, whatever the threshold.
-            pred_scores = np.full(gt_labels.shape, np.nan, np.float32)
-            found = matches >= 0
-            if found.any():
-                pred_scores[found] = scores[matches[found]]
-            self.results.append(
-                dict(
-                    pred_scores=pred_scores,
-                    gt_labels=gt_labels.astype(np.int8),
-                    num_missed=int((~found).sum())))
+        evaluated = matches != -2
+        matches, gt_labels = matches[evaluated], gt_labels[evaluated]
+        # A missed face has no scores (NaN): it will count as wrong on
+        # every known attribute, whatever the threshold.
+        pred_scores = np.full(gt_labels.shape, np.nan, np.float32)
+        found = matches >= 0
+        if found.any():
+            pred_scores[found] = scores[matches[found]]
+        return dict(
+            pred_scores=pred_scores,
+            gt_labels=gt_labels.astype(np.int8),
+            num_missed=int((~found).sum()))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Compute the attribute metrics from the stored labels.

@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mcfa_mm.datasets.metainfo import FACE, NON_FACE
-from .utils import to_numpy
+from .utils import check_threshold, to_numpy
 
 
 @METRICS.register_module()
@@ -48,9 +48,8 @@ class FaceClassificationAccuracy(BaseMetric):
                  threshold: float = 0.5,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
+        check_threshold(threshold)
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if not 0 <= threshold <= 1:
-            raise ValueError(f'threshold must be in [0, 1], got {threshold}')
         self.threshold = threshold
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:

@@ -4,17 +4,17 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmdet.registry import METRICS
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from mcfa_mm.datasets.metainfo import LEFT_EYE_INDEX, RIGHT_EYE_INDEX
 from mcfa_mm.utils.pixel_mapping import to_original_pixels
-from .utils import check_match_mode, match_faces, to_numpy
+from .matched_face_metric import MatchedFaceMetric
+from .utils import to_numpy
 
 
 @METRICS.register_module()
-class LandmarkNME(BaseMetric):
+class LandmarkNME(MatchedFaceMetric):
     """NME of facial landmarks, with failure rate and missed faces.
 
     Per face, NME = mean over the landmarks of ||pred - gt|| / norm, where
@@ -79,77 +79,72 @@ class LandmarkNME(BaseMetric):
                  rescale_gt: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
         if norm_mode not in self.NORM_MODES:
             raise ValueError(f'norm_mode must be one of {self.NORM_MODES}, '
                              f'got {norm_mode!r}')
         if failure_threshold <= 0:
             raise ValueError('failure_threshold must be > 0 (a fraction of '
                              f'the normaliser), got {failure_threshold}')
-        check_match_mode(match_mode, match_iou)
+        super().__init__(
+            match_mode=match_mode,
+            match_iou=match_iou,
+            collect_device=collect_device,
+            prefix=prefix)
         self.norm_mode = norm_mode
         self.failure_threshold = failure_threshold
-        self.match_mode = match_mode
-        self.match_iou = match_iou
         self.rescale_gt = rescale_gt
 
-    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Store the matched landmark pairs and the missed-face count.
+    def process_sample(self, sample: dict) -> Optional[dict]:
+        """The matched landmark pairs and the missed faces of a sample.
 
         Args:
-            data_batch (dict): A batch from the dataloader (unused).
-            data_samples (Sequence[dict]): ``DetDataSample.to_dict()`` of
-                each sample, with ``gt_instances`` and ``pred_instances``.
+            sample (dict): ``DetDataSample.to_dict()`` of the sample, with
+                ``gt_instances.keypoints`` and ``pred_instances.keypoints``.
+
+        Returns:
+            dict | None: ``pred_keypoints``, ``gt_keypoints`` and
+            ``gt_bboxes`` of the matched faces and ``num_missed``; ``None``
+            for a sample without a fully visible landmark set.
         """
-        for sample in data_samples:
-            gt = sample.get('gt_instances', {})
-            gt_kpts = to_numpy(gt.get('keypoints'), np.float32)
-            num_gts = 0 if gt_kpts is None else len(gt_kpts)
-            if num_gts:
-                gt_kpts = gt_kpts.reshape(num_gts, -1, 2)
-                visible = to_numpy(gt.get('keypoints_visible'))
-                keep = (np.ones(num_gts, dtype=bool) if visible is None else
-                        (visible.reshape(num_gts, -1) > 0).all(axis=1))
-            if not num_gts or not keep.any():
-                # Not a landmark sample, but one entry per sample keeps
-                # distributed collection (which drops padding) correct.
-                self.results.append(None)
-                continue
-            gt_kpts = gt_kpts[keep]
-            gt_bboxes = to_numpy(gt.get('bboxes'), np.float32)
-            if gt_bboxes is not None:
-                gt_bboxes = gt_bboxes.reshape(num_gts, 4)[keep]
-            elif self.norm_mode != 'inter_ocular':
-                raise ValueError(f'norm_mode={self.norm_mode!r} needs '
-                                 'gt_instances.bboxes')
-            if self.rescale_gt:
-                gt_kpts, gt_bboxes = self._rescale(
-                    gt_kpts, gt_bboxes, sample.get('scale_factor', (1., 1.)),
-                    sample.get('crop_offset', (0., 0.)))
+        gt = sample.get('gt_instances', {})
+        gt_kpts = to_numpy(gt.get('keypoints'), np.float32)
+        num_gts = 0 if gt_kpts is None else len(gt_kpts)
+        if num_gts:
+            gt_kpts = gt_kpts.reshape(num_gts, -1, 2)
+            visible = to_numpy(gt.get('keypoints_visible'))
+            keep = (np.ones(num_gts, dtype=bool) if visible is None else
+                    (visible.reshape(num_gts, -1) > 0).all(axis=1))
+        if not num_gts or not keep.any():
+            return None
+        gt_kpts = gt_kpts[keep]
+        gt_bboxes = to_numpy(gt.get('bboxes'), np.float32)
+        if gt_bboxes is not None:
+            gt_bboxes = gt_bboxes.reshape(num_gts, 4)[keep]
+        elif self.norm_mode != 'inter_ocular':
+            raise ValueError(f'norm_mode={self.norm_mode!r} needs '
+                             'gt_instances.bboxes')
+        if self.rescale_gt:
+            gt_kpts, gt_bboxes = self._rescale(
+                gt_kpts, gt_bboxes, sample.get('scale_factor', (1., 1.)),
+                sample.get('crop_offset', (0., 0.)))
 
-            pred = sample.get('pred_instances', {})
-            pred_kpts = to_numpy(pred.get('keypoints'), np.float32)
-            if pred_kpts is None:
-                pred_kpts = np.zeros((0, ) + gt_kpts.shape[1:], np.float32)
-            pred_kpts = pred_kpts.reshape((-1, ) + gt_kpts.shape[1:])
-            matches = match_faces(
-                len(gt_kpts),
-                len(pred_kpts),
-                gt_bboxes,
-                to_numpy(pred.get('bboxes'), np.float32),
-                match_mode=self.match_mode,
-                match_iou=self.match_iou)
+        pred = sample.get('pred_instances', {})
+        pred_kpts = to_numpy(pred.get('keypoints'), np.float32)
+        if pred_kpts is None:
+            pred_kpts = np.zeros((0, ) + gt_kpts.shape[1:], np.float32)
+        pred_kpts = pred_kpts.reshape((-1, ) + gt_kpts.shape[1:])
+        matches = self.match_sample(
+            len(gt_kpts), len(pred_kpts), gt_bboxes, pred)
 
-            found = matches >= 0
-            if gt_bboxes is None:
-                # Only inter-ocular NME gets here; it never reads the boxes.
-                gt_bboxes = np.zeros((len(gt_kpts), 4), np.float32)
-            self.results.append(
-                dict(
-                    pred_keypoints=pred_kpts[matches[found]],
-                    gt_keypoints=gt_kpts[found],
-                    gt_bboxes=gt_bboxes[found],
-                    num_missed=int((matches == -1).sum())))
+        found = matches >= 0
+        if gt_bboxes is None:
+            # Only inter-ocular NME gets here; it never reads the boxes.
+            gt_bboxes = np.zeros((len(gt_kpts), 4), np.float32)
+        return dict(
+            pred_keypoints=pred_kpts[matches[found]],
+            gt_keypoints=gt_kpts[found],
+            gt_bboxes=gt_bboxes[found],
+            num_missed=int((matches == -1).sum()))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Compute NME and failure rate from the stored landmark pairs.

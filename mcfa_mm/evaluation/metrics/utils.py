@@ -40,6 +40,19 @@ def to_numpy(value: Any, dtype: Optional[type] = None) -> Optional[np.ndarray]:
     return array if dtype is None else array.astype(dtype)
 
 
+def check_threshold(threshold: float) -> None:
+    """Validate the score ``threshold`` argument of a metric.
+
+    Args:
+        threshold (float): A probability threshold, in [0, 1].
+
+    Raises:
+        ValueError: If ``threshold`` is outside [0, 1].
+    """
+    if not 0 <= threshold <= 1:
+        raise ValueError(f'threshold must be in [0, 1], got {threshold}')
+
+
 def check_match_mode(match_mode: str, match_iou: float) -> None:
     """Validate the ``match_mode`` / ``match_iou`` arguments of a metric.
 
