@@ -8,7 +8,8 @@
 # and the attribute thresholds fitted on CelebA val beside the checkpoint.
 # A study arm (docs/benchmarks.md, round 3) sets STUDY=1 (no LFWA cascade,
 # no zoo check), CONFIG=its training config, and ATTRIBUTES_ONLY=1 for a
-# model without the face / box / landmark tasks (attribute numbers only).
+# model without the face / box / landmark tasks (attribute numbers only),
+# NO_CASCADE=1 to stop before the whole-photo cascade.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CKPT=$1
@@ -42,6 +43,7 @@ if [[ ${ATTRIBUTES_ONLY:-0} == 1 ]]; then
 fi
 run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py
 run wild_crop_test configs/mcfa/mcfa_vgg16-w025-128px_crop_wild.py
+[[ ${NO_CASCADE:-0} == 1 ]] && exit 0
 run wild_cascade_test "$CASCADE"
 [[ ${STUDY:-0} == 1 ]] && exit 0
 run lfwa_cascade_test configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_lfwa.py
