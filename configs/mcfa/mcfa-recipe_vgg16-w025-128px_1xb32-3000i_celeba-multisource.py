@@ -9,9 +9,12 @@
 # - Boxes: L1 (mmdet's L1Loss), for the same reason.
 # - Task weights: a fixed sum (ANCHORS.md: a tuned plain sum is as good as
 #   the learned schemes), set from one probe of the gradient-norm shares
-#   that TaskGradientShareHook logs -- not swept on validation yet;
+#   that TaskGradientShareHook logs. On validation (docs/benchmarks.md,
+#   study round 3) landmark weight 2 cut the wild val NME from 14 to 11 %
+#   at 20 minutes for attributes within seed noise: the next default,
+#   kept at 1 here until the shipped model is retrained with it;
 #   UncertaintyTaskWeighting is the learned alternative
-#   (configs/mcfa/mcfa-recipe-uncertainty_*, not trained yet).
+#   (configs/mcfa/mcfa-recipe-uncertainty_*; no better at 20 minutes).
 # - Non-faces as MTCNN makes them: IoU < 0.3 with every face, so near
 #   misses are negatives and the cascade keeps few boxes per face.
 # - Batches with a fixed mix of attribute faces, landmark faces, part faces
