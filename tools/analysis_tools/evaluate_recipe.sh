@@ -9,7 +9,9 @@
 # A study arm (docs/benchmarks.md, round 3) sets STUDY=1 (no LFWA cascade,
 # no zoo check), CONFIG=its training config, and ATTRIBUTES_ONLY=1 for a
 # model without the face / box / landmark tasks (attribute numbers only),
-# NO_CASCADE=1 to stop before the whole-photo cascade.
+# NO_CASCADE=1 to stop before the whole-photo cascade, and MODEL_OPTIONS=
+# the cfg-options that make the other test configs build CONFIG's model
+# (e.g. model.head.task_weighting.type=UncertaintyTaskWeighting).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CKPT=$1
@@ -19,6 +21,10 @@ RECIPE=${CONFIG:-configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-mu
 CASCADE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py
 THRESHOLDS=${THRESHOLDS:-${CKPT%.pth}_attribute_thresholds.json}
 mkdir -p "$OUT"
+read -ra MODEL_OPTIONS <<< "${MODEL_OPTIONS:-}"
+if [[ ${ATTRIBUTES_ONLY:-0} == 1 ]]; then
+    MODEL_OPTIONS=('model.head.tasks=[attribute]')
+fi
 
 run() {  # name config [cfg-options...]: test, keep the metrics JSON
     local name=$1 config=$2; shift 2
@@ -36,17 +42,16 @@ run celeba_val "$RECIPE" test_dataloader.dataset.split=val \
     test_evaluator.fit_thresholds_to="$THRESHOLDS"
 # test splits, once each
 run celeba_test "$RECIPE" test_evaluator.thresholds="$THRESHOLDS"
-if [[ ${ATTRIBUTES_ONLY:-0} == 1 ]]; then
-    run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py \
-        'model.head.tasks=[attribute]'
-    exit 0
-fi
-run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py
-run wild_crop_test configs/mcfa/mcfa_vgg16-w025-128px_crop_wild.py
+run lfwa_test configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py \
+    "${MODEL_OPTIONS[@]}"
+[[ ${ATTRIBUTES_ONLY:-0} == 1 ]] && exit 0
+run wild_crop_test configs/mcfa/mcfa_vgg16-w025-128px_crop_wild.py \
+    "${MODEL_OPTIONS[@]}"
 [[ ${NO_CASCADE:-0} == 1 ]] && exit 0
-run wild_cascade_test "$CASCADE"
+run wild_cascade_test "$CASCADE" "${MODEL_OPTIONS[@]}"
 [[ ${STUDY:-0} == 1 ]] && exit 0
-run lfwa_cascade_test configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_lfwa.py
+run lfwa_cascade_test configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_lfwa.py \
+    "${MODEL_OPTIONS[@]}"
 "$PY" tools/analysis_tools/zoo_regression.py "$RECIPE" "$CKPT" \
     > "$OUT/zoo_regression.json"
 cat "$OUT/zoo_regression.json"
