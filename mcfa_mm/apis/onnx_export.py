@@ -7,7 +7,8 @@ that they take raw BGR pixels (float, 0-255) like the images OpenCV reads:
   ``(B, 3, S, S)`` -> ``score`` (B,), ``bbox`` (B, 4) and ``keypoints``
   (B, 5, 2) as fractions of the crop's width / height (``x1, y1, x2, y2``;
   ``x, y``), ``attributes`` (B, d) probabilities. This is the model's
-  crop-mode prediction (``test_cfg.mode='crop'``) divided by the crop side.
+  crop-mode prediction (``test_cfg.mode='crop'``, with its ``flip``
+  test when the config sets it) divided by the crop side.
 - ``mcfa_s_net.onnx``: S_Net slid over one pyramid level ``(B, 3, H, W)``
   (any H, W >= S / 4) -> ``face_prob`` (B, h, w) and ``bbox`` (B, 4, h, w),
   the cascade's first stage. Cell ``(y, x)`` scores the window of side
@@ -27,6 +28,7 @@ from mmengine.fileio import dump
 from torch import Tensor
 
 from ..datasets.metainfo import NUM_LANDMARKS
+from ..models.detectors.flip_test import flip_averaged
 
 #: File names :func:`export_onnx` writes.
 CROP_FILE, S_NET_FILE, META_FILE = ('mcfa_crop.onnx', 'mcfa_s_net.onnx',
@@ -73,12 +75,14 @@ class CropFaceNet(_RawPixels):
             tuple[Tensor]: ``score`` (B,), ``bbox`` (B, 4), ``keypoints``
             (B, 5, 2) in fractions of the crop side, ``attributes`` (B, d).
         """
-        feats = self.model.extract_feat(self.normalize(pixels))
-        outs = self.model.head.branches[len(feats) - 1](feats[-1])
-        outs = {k: v.flatten(1) for k, v in outs.items()}
+        crops = self.normalize(pixels)
+        if self.model.test_cfg.get('flip', False):
+            outs = flip_averaged(self._outputs, crops)
+        else:
+            outs = self._outputs(crops)
         # neutral values for tasks a variant does not train, as
         # MCFAHead.decode_batch gives them
-        zero = feats[-1][:, :1] * 0
+        zero = next(iter(outs.values()))[:, :1] * 0
         score = (outs['face_cls'].softmax(1)[:, 1]
                  if 'face_cls' in outs else zero[:, 0] + 1)
         offsets = outs.get('bbox', zero.expand(-1, 4))
@@ -89,6 +93,10 @@ class CropFaceNet(_RawPixels):
             outs['attribute'].sigmoid() if 'attribute' in outs else
             zero.expand(-1, self.model.head.num_attributes) + 0.5)
         return score, bbox, points.reshape(-1, NUM_LANDMARKS, 2), attributes
+
+    def _outputs(self, crops: Tensor) -> Dict[str, Tensor]:
+        return self.model.head.last_stage_outputs(
+            self.model.extract_feat(crops))
 
 
 class SNetFaceMap(_RawPixels):

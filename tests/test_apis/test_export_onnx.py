@@ -118,6 +118,21 @@ def test_export_on_generated_faces(tiny_zoo, demo_data_root, tmp_path):
                       [mmcv.imresize(photos[0], (160, 96))])
 
 
+def test_export_keeps_the_flip_test(tiny_zoo, demo_data_root, tmp_path):
+    faces = sorted(glob.glob(f'{demo_data_root}/Img/img_celeba/*.jpg'))
+    photos = [mmcv.imread(p) for p in faces[:3]]
+    model = _lively(
+        init_face_model(tiny_zoo['config'], tiny_zoo['checkpoint']), photos)
+    plain = _run(export_onnx(model, str(tmp_path / 'plain'))['crop'],
+                 [mmcv.imresize(p, (64, 64)) for p in photos])
+    model.test_cfg['flip'] = True
+    paths = export_onnx(model, str(tmp_path / 'flip'))
+    check_crop_graph(model, paths['crop'], photos)
+    flipped = _run(paths['crop'], [mmcv.imresize(p, (64, 64)) for p in photos])
+    # the graph holds the mirrored pass: its landmarks differ
+    assert np.abs(flipped[2] - plain[2]).max() > 1e-3
+
+
 def test_export_script_verifies(load_script, tiny_zoo, tmp_path, capsys):
     script = load_script('tools/deployment/export_onnx.py')
     assert script.main([tiny_zoo['config'], tiny_zoo['checkpoint'],

@@ -164,11 +164,14 @@ def test_fitted_thresholds_are_written_and_applied(tmp_path):
     assert saved['attribute_names'] == list(NAMES)
     assert 0.1 < saved['thresholds'][0] <= 0.3 + 1e-6
     assert saved['thresholds'][1] == saved['thresholds'][2] == 0.5
+    assert 0.1 < saved['accuracy_thresholds'][0] <= 0.3 + 1e-6
+    assert val['attr/mean_accuracy_fit'] == pytest.approx(100.0)
 
     test = evaluate(AttributeAccuracy(thresholds=out),
                     _rare_attribute_samples())
     assert test['attr/balanced_accuracy_thr'] == pytest.approx(100.0)
     assert test['attr/mean_accuracy_thr'] == pytest.approx(100.0)
+    assert test['attr/mean_accuracy_thr_acc'] == pytest.approx(100.0)
     # the 0.5 numbers are still reported beside them
     assert test['attr/balanced_accuracy'] == val['attr/balanced_accuracy']
 
@@ -195,3 +198,19 @@ def test_iou_matching_maps_gt_boxes_back_to_the_original_image():
     metrics = evaluate(AttributeAccuracy(match_mode='iou'), [sample])
     assert metrics['attr/num_missed'] == 0
     assert metrics['attr/mean_accuracy'] == pytest.approx(100.0)
+
+
+def test_accuracy_and_balanced_objectives_fit_different_thresholds():
+    import numpy as np
+    from mcfa_mm.evaluation.metrics.attribute_metric import fit_thresholds
+
+    # one rare positive scored 0.3, under three of nine negatives (0.31-0.33)
+    scores = np.array([[0.3], [0.1], [0.1], [0.1], [0.1], [0.1], [0.1],
+                       [0.31], [0.32], [0.33]], np.float32)
+    gt = np.array([[1]] + [[0]] * 9)
+    # balanced: 0.3 keeps the positive (TPR 1, TNR 6/9 -> 0.83 against 0.5)
+    assert fit_thresholds(scores, gt)[0] == pytest.approx(0.3)
+    # accuracy: 9 of 10 right above 0.33, 7 at 0.3; the tie goes to 0.5
+    assert fit_thresholds(scores, gt, objective='accuracy')[0] == 0.5
+    with pytest.raises(ValueError, match='objective must be one of'):
+        fit_thresholds(scores, gt, objective='f1')

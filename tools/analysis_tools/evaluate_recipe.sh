@@ -11,7 +11,7 @@
 # model without the face / box / landmark tasks (attribute numbers only),
 # NO_CASCADE=1 to stop before the whole-photo cascade, and MODEL_OPTIONS=
 # the cfg-options that make the other test configs build CONFIG's model
-# (e.g. model.head.task_weighting.type=UncertaintyTaskWeighting).
+# (e.g. model.head.task_weighting.type=UncertaintyTaskWeighting); FLIP=0 no flip test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CKPT=$1
@@ -26,8 +26,10 @@ if [[ ${ATTRIBUTES_ONLY:-0} == 1 ]]; then
     MODEL_OPTIONS=('model.head.tasks=[attribute]')
 fi
 
+FLIP_OPTION=model.test_cfg.flip=$([[ ${FLIP:-1} == 1 ]] && echo True || echo False)
 run() {  # name config [cfg-options...]: test, keep the metrics JSON
     local name=$1 config=$2; shift 2
+    set -- "$@" "$FLIP_OPTION"
     local work=work_dirs/eval/$(basename "$OUT")/$name
     rm -rf "$work"; mkdir -p "$(dirname "$work")"
     "$PY" tools/test.py "$config" "$CKPT" --work-dir "$work" \

@@ -15,6 +15,8 @@ from .utils import check_threshold, gt_boxes_to_original, to_numpy
 
 #: Candidate thresholds when fitting them on a validation split.
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
+#: What fitted thresholds maximise (see :func:`fit_thresholds`).
+FIT_OBJECTIVES = ('balanced', 'accuracy')
 
 
 def binarize(scores: np.ndarray, gt: np.ndarray,
@@ -37,9 +39,12 @@ def binarize(scores: np.ndarray, gt: np.ndarray,
     return pred
 
 
-def fit_thresholds(scores: np.ndarray, gt: np.ndarray,
-                   grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
-    """Per-attribute threshold that maximises balanced accuracy.
+def fit_thresholds(scores: np.ndarray,
+                   gt: np.ndarray,
+                   grid: np.ndarray = THRESHOLD_GRID,
+                   objective: str = 'balanced') -> np.ndarray:
+    """Per-attribute threshold that maximises balanced accuracy (or plain
+    accuracy, ``objective='accuracy'``).
 
     Ties go to the threshold nearest 0.5; an attribute with one class only
     (or no labels) keeps 0.5.
@@ -48,20 +53,27 @@ def fit_thresholds(scores: np.ndarray, gt: np.ndarray,
         scores (np.ndarray): (M, d) probabilities, NaN for missed faces.
         gt (np.ndarray): (M, d) labels 1 / 0 / -1 unknown.
         grid (np.ndarray): Candidate thresholds.
+        objective (str): ``'balanced'`` (what users of rare attributes
+            need) or ``'accuracy'`` (the papers' mean accuracy).
 
     Returns:
         np.ndarray: (d,) thresholds.
     """
+    if objective not in FIT_OBJECTIVES:
+        raise ValueError(f'objective must be one of {FIT_OBJECTIVES}, got '
+                         f'{objective!r}')
     pos = (gt == 1) & ~np.isnan(scores)
     neg = (gt == 0) & ~np.isnan(scores)
     above = scores[None] >= grid[:, None, None]  # (G, M, d)
+    true_pos, true_neg = (above & pos).sum(1), (~above & neg).sum(1)
     with np.errstate(divide='ignore', invalid='ignore'):
-        tpr = (above & pos).sum(1) / pos.sum(0)
-        tnr = (~above & neg).sum(1) / neg.sum(0)
-    balanced = (tpr + tnr) / 2  # (G, d)
+        if objective == 'balanced':
+            score = (true_pos / pos.sum(0) + true_neg / neg.sum(0)) / 2
+        else:
+            score = (true_pos + true_neg) / (pos | neg).sum(0)  # (G, d)
     # prefer thresholds near 0.5 among equals: subtract a tiny penalty
-    balanced = balanced - 1e-9 * np.abs(grid - 0.5)[:, None]
-    best = grid[np.nanargmax(np.nan_to_num(balanced, nan=-1.0), axis=0)]
+    score = score - 1e-9 * np.abs(grid - 0.5)[:, None]
+    best = grid[np.nanargmax(np.nan_to_num(score, nan=-1.0), axis=0)]
     one_class = (pos.sum(0) == 0) | (neg.sum(0) == 0)
     return np.where(one_class, 0.5, best).astype(np.float32)
 
@@ -89,10 +101,13 @@ class AttributeAccuracy(MatchedFaceMetric):
     - ``num_samples`` / ``num_missed``: faces evaluated / faces missed.
     - ``mean_accuracy_thr`` / ``balanced_accuracy_thr``: the same with
       per-attribute thresholds read from ``thresholds`` (fitted on a
-      validation split), when given.
-    - ``balanced_accuracy_fit``: with ``fit_thresholds_to``, the balanced
-      accuracy at the thresholds just fitted on THIS split (optimistic:
-      only meaningful as a validation number).
+      validation split for balanced accuracy), when given.
+    - ``mean_accuracy_thr_acc`` / ``balanced_accuracy_thr_acc``: the same
+      with the thresholds fitted for plain accuracy, when the
+      ``thresholds`` file holds them (files from ``fit_thresholds_to`` do).
+    - ``balanced_accuracy_fit`` / ``mean_accuracy_fit``: with
+      ``fit_thresholds_to``, each at the thresholds just fitted for it on
+      THIS split (optimistic: only meaningful as a validation number).
 
     Rare attributes score poorly at 0.5: a model that learned them often
     puts their probabilities below it. Thresholds that maximise each
@@ -120,9 +135,10 @@ class AttributeAccuracy(MatchedFaceMetric):
             thresholds, or a JSON file written by ``fit_thresholds_to``,
             for the ``*_thr`` metrics. Defaults to None.
         fit_thresholds_to (str, optional): Fit per-attribute thresholds
-            maximising balanced accuracy on this split and write them to
-            this JSON file (``{"attribute_names": [...], "thresholds":
-            [...]}``). Defaults to None.
+            on this split and write them to this JSON file:
+            ``{"attribute_names": [...], "thresholds": [...],
+            "accuracy_thresholds": [...]}``, maximising balanced accuracy
+            and plain accuracy respectively. Defaults to None.
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
@@ -232,17 +248,21 @@ class AttributeAccuracy(MatchedFaceMetric):
             for i in np.flatnonzero(labelled):
                 metrics[f'acc/{names[i]}'] = float(stats['accuracy'][i] * 100)
         if self.thresholds is not None:
-            fitted = self._stats_at(scores, gt,
-                                    self._load_thresholds(names), labelled)
-            metrics['mean_accuracy_thr'], metrics['balanced_accuracy_thr'] = \
-                fitted
+            for suffix, values in self._load_thresholds(names).items():
+                (metrics[f'mean_accuracy_{suffix}'],
+                 metrics[f'balanced_accuracy_{suffix}']) = self._stats_at(
+                     scores, gt, values, labelled)
         if self.fit_thresholds_to:
-            thresholds = fit_thresholds(scores, gt)
+            balanced = fit_thresholds(scores, gt)
+            accuracy = fit_thresholds(scores, gt, objective='accuracy')
             dump(dict(attribute_names=names,
-                      thresholds=thresholds.tolist()),
+                      thresholds=balanced.tolist(),
+                      accuracy_thresholds=accuracy.tolist()),
                  self.fit_thresholds_to, indent=1)
             metrics['balanced_accuracy_fit'] = self._stats_at(
-                scores, gt, thresholds, labelled)[1]
+                scores, gt, balanced, labelled)[1]
+            metrics['mean_accuracy_fit'] = self._stats_at(
+                scores, gt, accuracy, labelled)[0]
         self._log_table(names, stats, metrics)
         return metrics
 
@@ -253,21 +273,30 @@ class AttributeAccuracy(MatchedFaceMetric):
         return (float(stats['accuracy'][labelled].mean() * 100),
                 float(stats['balanced'][labelled].mean() * 100))
 
-    def _load_thresholds(self, names: List[str]) -> np.ndarray:
-        """``thresholds`` as a (d,) array in the order of ``names``."""
+    def _load_thresholds(self, names: List[str]) -> Dict[str, np.ndarray]:
+        """``thresholds`` as (d,) arrays in the order of ``names``: ``thr``
+        (given, or a file's balanced-accuracy thresholds) and ``thr_acc``
+        (a file's accuracy thresholds, when it has them)."""
         values = self.thresholds
+        loaded = {}
         if isinstance(values, str):
             saved = load(values)
             if list(saved['attribute_names']) != list(names):
                 raise ValueError(
                     f'{values} holds thresholds for attributes '
                     f'{saved["attribute_names"]}, not {names}')
-            values = saved['thresholds']
-        values = np.asarray(values, dtype=np.float32).reshape(-1)
-        if len(values) != len(names):
-            raise ValueError(f'{len(values)} thresholds for {len(names)} '
-                             'attributes')
-        return values
+            loaded['thr'] = saved['thresholds']
+            if 'accuracy_thresholds' in saved:
+                loaded['thr_acc'] = saved['accuracy_thresholds']
+        else:
+            loaded['thr'] = values
+        for key, array in loaded.items():
+            array = np.asarray(array, dtype=np.float32).reshape(-1)
+            if len(array) != len(names):
+                raise ValueError(f'{len(array)} thresholds for '
+                                 f'{len(names)} attributes')
+            loaded[key] = array
+        return loaded
 
     @staticmethod
     def _attribute_stats(pred: np.ndarray,

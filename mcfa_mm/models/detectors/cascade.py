@@ -18,6 +18,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ...datasets.metainfo import NUM_LANDMARKS
+from .flip_test import flip_averaged
 
 #: Defaults of ``test_cfg`` for cascade mode (MTCNN's thresholds). See
 #: :class:`CascadeFaceFinder` for what each key means.
@@ -30,7 +31,8 @@ CASCADE_DEFAULTS = dict(
     max_per_img=100,
     max_proposals=2000,
     crop_batch_size=256,
-    return_stage_boxes=False)
+    return_stage_boxes=False,
+    flip=False)
 
 
 class CascadeFaceFinder:
@@ -64,6 +66,8 @@ class CascadeFaceFinder:
             - ``crop_batch_size`` (int): crops per forward pass of M / L.
             - ``return_stage_boxes`` (bool): also put the boxes that leave
               each stage in ``metainfo['stage_boxes']``.
+            - ``flip`` (bool): average L_Net's outputs over each window and
+              its mirror image (:mod:`.flip_test`).
     """
 
     def __init__(self, detector, test_cfg: dict) -> None:
@@ -241,13 +245,18 @@ class CascadeFaceFinder:
             dict[str, Tensor]: The last stage's flattened outputs, row ``k``
             for window ``k``.
         """
+        def forward(crops: Tensor) -> Dict[str, Tensor]:
+            return self.detector.head.last_stage_outputs(
+                self.detector.extract_feat(crops, num_stages))
+
         chunks = []
         for start in range(0, len(boxes), self.cfg['crop_batch_size']):
             crops = self.crop_windows(
                 image, boxes[start:start + self.cfg['crop_batch_size']])
-            feats = self.detector.extract_feat(crops, num_stages)
-            outs = self.detector.head.branches[num_stages - 1](feats[-1])
-            chunks.append({k: v.flatten(1) for k, v in outs.items()})
+            if self.cfg['flip'] and num_stages == 3:
+                chunks.append(flip_averaged(forward, crops))
+            else:
+                chunks.append(forward(crops))
         return {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
 
     @staticmethod

@@ -12,6 +12,7 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mcfa_mm.utils.pixel_mapping import to_original_pixels
 from .cascade import CascadeFaceFinder
+from .flip_test import flip_averaged
 from ..heads.mcfa_head import split_instances
 
 PREDICT_MODES = ('crop', 'cascade')
@@ -43,7 +44,9 @@ class MCFA(BaseDetector):
         test_cfg (dict, optional): ``mode`` plus the cascade's settings;
             ``channels_last=True`` runs prediction with NHWC weights (faster
             on CPUs, equal up to float rounding; see
-            :meth:`_to_channels_last`).
+            :meth:`_to_channels_last`); ``flip=True`` averages L_Net's
+            outputs over each crop (crop mode) or window (cascade mode) and
+            its mirror image (:mod:`.flip_test`; twice L_Net's work).
         data_preprocessor (dict, optional): e.g. ``DetDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -127,12 +130,34 @@ class MCFA(BaseDetector):
         else:
             # one face per input: rescale the whole batch at once, then
             # split it into instances
-            fields = self.head.predict_batch(
-                self.extract_feat(batch_inputs), metas)
+            fields = self.head.decode_batch(
+                self._crop_outputs(batch_inputs, metas), metas)
             if rescale:
                 fields = batch_to_original_image(fields, metas)
             results = split_instances(fields)
         return self.add_pred_to_datasample(batch_data_samples, results)
+
+    def _crop_outputs(self, batch_inputs: Tensor,
+                      metas: List[dict]) -> Dict[str, Tensor]:
+        """L_Net's flattened outputs for face crops, flip-averaged with
+        ``test_cfg.flip``."""
+
+        def forward(crops: Tensor) -> Dict[str, Tensor]:
+            return self.head.last_stage_outputs(self.extract_feat(crops))
+
+        if not self.test_cfg.get('flip', False):
+            return forward(batch_inputs)
+        padded = [
+            meta['img_shape'][:2] != tuple(batch_inputs.shape[-2:])
+            for meta in metas
+        ]
+        if any(padded):
+            raise ValueError(
+                'test_cfg.flip needs crops that fill the batch tensor '
+                f'{tuple(batch_inputs.shape[-2:])}; got img_shape '
+                f"{metas[padded.index(True)]['img_shape'][:2]} (resize every "
+                'crop to the input size, as the crop-mode pipelines do)')
+        return flip_averaged(forward, batch_inputs)
 
     def _to_channels_last(self) -> None:
         """Store the conv weights NHWC (``test_cfg.channels_last=True``).

@@ -223,9 +223,13 @@ class MCFAHead(BaseModule):
         them into instances: one tensor op per field for the whole batch
         instead of several per sample.
         """
+        return self.decode_batch(self.last_stage_outputs(feats),
+                                 batch_img_metas)
+
+    def last_stage_outputs(self, feats: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """Flattened outputs ``(B, C)`` of the deepest stage in ``feats``."""
         outs = self.branches[len(feats) - 1](feats[-1])
-        outs = {k: v.flatten(1) for k, v in outs.items()}
-        return self.decode_batch(outs, batch_img_metas)
+        return {k: v.flatten(1) for k, v in outs.items()}
 
     def decode_batch(self, outs: Dict[str, Tensor],
                      batch_img_metas: List[dict]) -> Dict[str, Tensor]:
