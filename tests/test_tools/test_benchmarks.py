@@ -81,7 +81,7 @@ def test_benchmark_speed_main(speed):
     assert predict['detector_channels_last']['framework_overhead_ratio'] > 0
     assert predict['channels_last_max_abs_diff'] <= 1e-4
     profile = model['profile']
-    assert {'preprocess', 'extract_feat', 'head_predict_batch',
+    assert {'preprocess', 'extract_feat', 'head_outputs', 'decode_batch',
             'rescale_and_rest'} <= set(profile['phases_ms'])
     assert profile['outputs_require_grad'] is False  # predict is no_grad
     assert profile['top_ops'] and 'profile_channels_last' in model

@@ -201,15 +201,15 @@ def profile_predict(detector, batch: int, top: int = 12) -> dict:
     with timed_methods([
             ('preprocess', detector.data_preprocessor, 'forward'),
             ('extract_feat', detector, 'extract_feat'),
-            ('head_predict_batch', detector.head, 'predict_batch'),
+            ('head_outputs', detector.head, 'last_stage_outputs'),
             ('decode_batch', detector.head, 'decode_batch'),
             ('add_pred_to_datasample', detector, 'add_pred_to_datasample')
     ]) as phases:
         start = time.perf_counter()
         preds = detector.test_step(data)
         total = time.perf_counter() - start
-    top_level = ('preprocess', 'extract_feat', 'head_predict_batch',
-                 'add_pred_to_datasample')
+    top_level = ('preprocess', 'extract_feat', 'head_outputs',
+                 'decode_batch', 'add_pred_to_datasample')
     phases_ms = {k: round(v * 1e3, 3) for k, v in phases.items()}
     phases_ms['rescale_and_rest'] = round(
         (total - sum(phases.get(k, 0.0) for k in top_level)) * 1e3, 3)
