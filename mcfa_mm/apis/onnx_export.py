@@ -28,7 +28,6 @@ from mmengine.fileio import dump
 from torch import Tensor
 
 from ..datasets.metainfo import NUM_LANDMARKS
-from ..models.detectors.flip_test import flip_averaged
 
 #: File names :func:`export_onnx` writes.
 CROP_FILE, S_NET_FILE, META_FILE = ('mcfa_crop.onnx', 'mcfa_s_net.onnx',
@@ -75,11 +74,7 @@ class CropFaceNet(_RawPixels):
             tuple[Tensor]: ``score`` (B,), ``bbox`` (B, 4), ``keypoints``
             (B, 5, 2) in fractions of the crop side, ``attributes`` (B, d).
         """
-        crops = self.normalize(pixels)
-        if self.model.test_cfg.get('flip', False):
-            outs = flip_averaged(self._outputs, crops)
-        else:
-            outs = self._outputs(crops)
+        outs = self.model.crop_outputs(self.normalize(pixels))
         # neutral values for tasks a variant does not train, as
         # MCFAHead.decode_batch gives them
         zero = next(iter(outs.values()))[:, :1] * 0
@@ -93,10 +88,6 @@ class CropFaceNet(_RawPixels):
             outs['attribute'].sigmoid() if 'attribute' in outs else
             zero.expand(-1, self.model.head.num_attributes) + 0.5)
         return score, bbox, points.reshape(-1, NUM_LANDMARKS, 2), attributes
-
-    def _outputs(self, crops: Tensor) -> Dict[str, Tensor]:
-        return self.model.head.last_stage_outputs(
-            self.model.extract_feat(crops))
 
 
 class SNetFaceMap(_RawPixels):

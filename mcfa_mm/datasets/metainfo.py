@@ -4,16 +4,39 @@ The official CelebA files define the order of the 5 landmarks and of the 40
 attributes; everything in mcfa-mm indexes keypoints and attributes in that
 order. *Left* means the image's left side, as in CelebA.
 """
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 #: The 5 landmarks, in the column order of ``list_landmarks_celeba.txt``.
 LANDMARK_NAMES: Tuple[str, ...] = ('left_eye', 'right_eye', 'nose',
                                    'left_mouth', 'right_mouth')
 #: Keypoint index pairs that swap under a horizontal flip.
 LANDMARK_FLIP_PAIRS: Tuple[Tuple[int, int], ...] = ((0, 1), (3, 4))
+
+
+def flip_permutation(flip_pairs: Sequence[Tuple[int, int]],
+                     num_keypoints: int) -> List[int]:
+    """Keypoint order after a horizontal flip: index ``i`` of the flipped
+    keypoints is keypoint ``order[i]`` of the original.
+
+    Args:
+        flip_pairs (Sequence[tuple[int, int]]): Index pairs that swap.
+        num_keypoints (int): Number of keypoints.
+
+    Returns:
+        list[int]: The permutation.
+    """
+    order = list(range(num_keypoints))
+    for left, right in flip_pairs:
+        order[left], order[right] = right, left
+    return order
+
+
 #: Indices of the two eyes, used for inter-ocular normalisation.
 LEFT_EYE_INDEX, RIGHT_EYE_INDEX = 0, 1
 NUM_LANDMARKS = len(LANDMARK_NAMES)
+#: The 5 landmarks' order after a horizontal flip (left and right swap).
+LANDMARK_FLIP_INDICES: Tuple[int, ...] = tuple(
+    flip_permutation(LANDMARK_FLIP_PAIRS, NUM_LANDMARKS))
 
 #: CelebA's 40 binary attributes in the column order of list_attr_celeba.txt.
 CELEBA_ATTRIBUTES: Tuple[str, ...] = (
@@ -46,14 +69,11 @@ def face_metainfo(attribute_names: List[str]) -> dict:
         dict: ``classes``, ``attribute_names``, ``landmark_names`` and
         ``flip_indices`` (the keypoint permutation of a horizontal flip).
     """
-    flip_indices = list(range(NUM_LANDMARKS))
-    for left, right in LANDMARK_FLIP_PAIRS:
-        flip_indices[left], flip_indices[right] = right, left
     return dict(
         classes=('face', ),
         attribute_names=tuple(attribute_names),
         landmark_names=LANDMARK_NAMES,
-        flip_indices=flip_indices,
+        flip_indices=list(LANDMARK_FLIP_INDICES),
         palette=[(0, 255, 0)])
 
 

@@ -16,7 +16,7 @@ from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import RandomFlip, Resize
 from mmdet.registry import TRANSFORMS
 
-from ..metainfo import LANDMARK_FLIP_PAIRS
+from ..metainfo import LANDMARK_FLIP_PAIRS, flip_permutation
 
 
 def _visible_mask(results: dict) -> np.ndarray:
@@ -187,9 +187,7 @@ class FaceRandomFlip(RandomFlip):
         visible = _visible_mask(results)
         keypoints[..., 0] = np.where(visible, width - keypoints[..., 0],
                                      keypoints[..., 0])
-        order = np.arange(keypoints.shape[1])
-        for left, right in self.flip_pairs:
-            order[left], order[right] = right, left
+        order = flip_permutation(self.flip_pairs, keypoints.shape[1])
         results['gt_keypoints'] = keypoints[:, order]
         if results.get('gt_keypoints_visible', None) is not None:
             results['gt_keypoints_visible'] = results[

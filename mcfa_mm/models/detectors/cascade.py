@@ -18,7 +18,6 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ...datasets.metainfo import NUM_LANDMARKS
-from .flip_test import flip_averaged
 
 #: Defaults of ``test_cfg`` for cascade mode (MTCNN's thresholds). See
 #: :class:`CascadeFaceFinder` for what each key means.
@@ -245,18 +244,14 @@ class CascadeFaceFinder:
             dict[str, Tensor]: The last stage's flattened outputs, row ``k``
             for window ``k``.
         """
-        def forward(crops: Tensor) -> Dict[str, Tensor]:
-            return self.detector.head.last_stage_outputs(
-                self.detector.extract_feat(crops, num_stages))
-
         chunks = []
         for start in range(0, len(boxes), self.cfg['crop_batch_size']):
             crops = self.crop_windows(
                 image, boxes[start:start + self.cfg['crop_batch_size']])
-            if self.cfg['flip'] and num_stages == 3:
-                chunks.append(flip_averaged(forward, crops))
-            else:
-                chunks.append(forward(crops))
+            chunks.append(
+                self.detector.crop_outputs(
+                    crops, num_stages,
+                    flip=self.cfg['flip'] and num_stages == 3))
         return {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
 
     @staticmethod

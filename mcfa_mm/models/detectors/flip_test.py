@@ -11,7 +11,7 @@ from typing import Callable, Dict
 import torch
 from torch import Tensor
 
-from ...datasets.metainfo import LANDMARK_FLIP_PAIRS, NUM_LANDMARKS
+from ...datasets.metainfo import LANDMARK_FLIP_INDICES, NUM_LANDMARKS
 
 StageForward = Callable[[Tensor], Dict[str, Tensor]]
 
@@ -38,10 +38,7 @@ def unflip_outputs(outs: Dict[str, Tensor]) -> Dict[str, Tensor]:
     if 'landmark' in outs:
         points = outs['landmark'].view(-1, NUM_LANDMARKS, 2)
         points = torch.stack([1 - points[..., 0], points[..., 1]], -1)
-        order = list(range(NUM_LANDMARKS))
-        for left, right in LANDMARK_FLIP_PAIRS:
-            order[left], order[right] = right, left
-        outs['landmark'] = points[:, order].flatten(1)
+        outs['landmark'] = points[:, list(LANDMARK_FLIP_INDICES)].flatten(1)
     return outs
 
 

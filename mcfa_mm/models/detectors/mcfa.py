@@ -137,16 +137,38 @@ class MCFA(BaseDetector):
             results = split_instances(fields)
         return self.add_pred_to_datasample(batch_data_samples, results)
 
+    def crop_outputs(self,
+                     crops: Tensor,
+                     num_stages: Optional[int] = None,
+                     flip: Optional[bool] = None) -> Dict[str, Tensor]:
+        """Flattened outputs ``(B, C)`` of the deepest of the first
+        ``num_stages`` sub-networks on preprocessed crops that fill their
+        tensor, averaged with the crops' mirror images when ``flip``.
+
+        Args:
+            crops (Tensor): ``(B, 3, S, S)`` preprocessed crops.
+            num_stages (int, optional): Stages to run; all by default.
+            flip (bool, optional): Flip test (:mod:`.flip_test`); defaults
+                to ``test_cfg.flip``.
+
+        Returns:
+            dict[str, Tensor]: The stage's outputs, row ``i`` for crop ``i``.
+        """
+
+        def forward(inputs: Tensor) -> Dict[str, Tensor]:
+            return self.head.last_stage_outputs(
+                self.extract_feat(inputs, num_stages))
+
+        if flip is None:
+            flip = self.test_cfg.get('flip', False)
+        return flip_averaged(forward, crops) if flip else forward(crops)
+
     def _crop_outputs(self, batch_inputs: Tensor,
                       metas: List[dict]) -> Dict[str, Tensor]:
-        """L_Net's flattened outputs for face crops, flip-averaged with
-        ``test_cfg.flip``."""
-
-        def forward(crops: Tensor) -> Dict[str, Tensor]:
-            return self.head.last_stage_outputs(self.extract_feat(crops))
-
+        """:meth:`crop_outputs` of face crops, after checking that the flip
+        test, when on, sees unpadded crops."""
         if not self.test_cfg.get('flip', False):
-            return forward(batch_inputs)
+            return self.crop_outputs(batch_inputs)
         padded = [
             meta['img_shape'][:2] != tuple(batch_inputs.shape[-2:])
             for meta in metas
@@ -157,7 +179,7 @@ class MCFA(BaseDetector):
                 f'{tuple(batch_inputs.shape[-2:])}; got img_shape '
                 f"{metas[padded.index(True)]['img_shape'][:2]} (resize every "
                 'crop to the input size, as the crop-mode pipelines do)')
-        return flip_averaged(forward, batch_inputs)
+        return self.crop_outputs(batch_inputs)
 
     def _to_channels_last(self) -> None:
         """Store the conv weights NHWC (``test_cfg.channels_last=True``).
