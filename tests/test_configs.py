@@ -95,6 +95,47 @@ def test_recipe_config_keeps_its_losses_and_cascade_settings():
     assert recipe.model.test_cfg.max_per_img == 20
 
 
+def test_two_core_recipe_is_the_recipe_with_a_longer_schedule():
+    """The 2-core hour config changes the schedule's length and nothing else.
+
+    Its cosine decay must end at its own ``max_iters`` (the base leaves the
+    cosine's end open for this), and its model must be the recipe's.
+    """
+    def recipe(iters):
+        return Config.fromfile(
+            osp.join(CONFIG_ROOT, 'mcfa',
+                     f'mcfa-recipe_vgg16-w025-128px_1xb32-{iters}i_celeba-'
+                     'multisource.py'))
+
+    one_core, two_core = recipe(3000), recipe(4500)
+    assert two_core.train_cfg.max_iters == 4500
+    assert two_core.train_cfg.val_interval == 4500
+    assert two_core.model == one_core.model
+    assert two_core.train_dataloader == one_core.train_dataloader
+    cosine = two_core.param_scheduler[1]
+    assert cosine.type == 'CosineAnnealingLR'
+    assert 'end' not in cosine and 'T_max' not in cosine
+
+
+def test_chosen_lfwa_fine_tune_only_lengthens_and_speeds_up_the_base():
+    """The 900-iteration LFWA fine-tune keeps the base's data and model."""
+    def fine_tune(iters):
+        return Config.fromfile(
+            osp.join(CONFIG_ROOT, 'mcfa',
+                     f'mcfa-recipe_vgg16-w025-128px_1xb32-{iters}i_lfwa-ft.py'))
+
+    base, chosen = fine_tune(300), fine_tune(900)
+    assert chosen.train_cfg.max_iters == 900
+    assert chosen.train_cfg.val_interval == 900
+    assert chosen.default_hooks.checkpoint.interval == 900
+    assert chosen.optim_wrapper.optimizer.lr == 2e-3
+    assert base.optim_wrapper.optimizer.lr == 5e-4
+    assert chosen.model == base.model
+    assert chosen.train_dataloader == base.train_dataloader
+    assert chosen.test_dataloader.dataset.split == 'test'
+    assert chosen.val_dataloader.dataset.split == 'val'
+
+
 def test_paper_arm_takes_out_every_recipe_lever():
     paper = Config.fromfile(
         osp.join(CONFIG_ROOT, 'mcfa',

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 CKPT=$1
 OUT=${2:-docs/bench/recipe}
 PY=${PY:-.venv/bin/python}
-RECIPE=${CONFIG:-configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py}
+RECIPE=${CONFIG:-configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-4500i_celeba-multisource.py}
 CASCADE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py
 THRESHOLDS=${THRESHOLDS:-${CKPT%.pth}_attribute_thresholds.json}
 mkdir -p "$OUT"

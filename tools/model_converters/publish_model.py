@@ -10,9 +10,9 @@ without any allow-list. The file is named
 
 Example:
     python tools/model_converters/publish_model.py \
-        work_dirs/recipe_main/iter_2000.pth checkpoints/ \
+        work_dirs/recipe_main/iter_4500.pth checkpoints/ \
         --name mcfa-recipe_vgg16-w025-128px_celeba-multisource \
-        --config configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py
+        --config configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-4500i_celeba-multisource.py
 """
 import argparse
 import hashlib
