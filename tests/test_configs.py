@@ -33,6 +33,11 @@ def _hard_negatives(fake_roots, folder) -> str:
     return folder
 
 
+def _mcfa_config(name: str) -> Config:
+    """A config under configs/mcfa, by file name."""
+    return Config.fromfile(osp.join(CONFIG_ROOT, 'mcfa', name))
+
+
 def _load(config, fake_roots, monkeypatch):
     monkeypatch.setenv('MCFA_HARD_NEGATIVES', fake_roots['hard_negatives'])
     for key, env in (('celeba', 'MCFA_CELEBA_ROOT'),
@@ -82,10 +87,8 @@ def test_recipe_config_keeps_its_losses_and_cascade_settings():
     A second ``model = dict(...)`` in the same file replaces the first (it is
     Python), which once dropped Wing / L1 / the face weight silently.
     """
-    recipe = Config.fromfile(
-        osp.join(CONFIG_ROOT, 'mcfa',
-                 'mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-'
-                 'multisource.py'))
+    recipe = _mcfa_config(
+        'mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py')
     head = recipe.model.head
     assert head.loss_landmark.type == 'WingLoss'
     assert head.loss_bbox.type == 'L1Loss'
@@ -102,10 +105,8 @@ def test_two_core_recipe_is_the_recipe_with_a_longer_schedule():
     cosine's end open for this), and its model must be the recipe's.
     """
     def recipe(iters):
-        return Config.fromfile(
-            osp.join(CONFIG_ROOT, 'mcfa',
-                     f'mcfa-recipe_vgg16-w025-128px_1xb32-{iters}i_celeba-'
-                     'multisource.py'))
+        return _mcfa_config(f'mcfa-recipe_vgg16-w025-128px_1xb32-{iters}i_'
+                            'celeba-multisource.py')
 
     one_core, two_core = recipe(3000), recipe(4500)
     assert two_core.train_cfg.max_iters == 4500
@@ -120,9 +121,8 @@ def test_two_core_recipe_is_the_recipe_with_a_longer_schedule():
 def test_chosen_lfwa_fine_tune_only_lengthens_and_speeds_up_the_base():
     """The 900-iteration LFWA fine-tune keeps the base's data and model."""
     def fine_tune(iters):
-        return Config.fromfile(
-            osp.join(CONFIG_ROOT, 'mcfa',
-                     f'mcfa-recipe_vgg16-w025-128px_1xb32-{iters}i_lfwa-ft.py'))
+        return _mcfa_config(
+            f'mcfa-recipe_vgg16-w025-128px_1xb32-{iters}i_lfwa-ft.py')
 
     base, chosen = fine_tune(300), fine_tune(900)
     assert chosen.train_cfg.max_iters == 900
@@ -137,10 +137,8 @@ def test_chosen_lfwa_fine_tune_only_lengthens_and_speeds_up_the_base():
 
 
 def test_paper_arm_takes_out_every_recipe_lever():
-    paper = Config.fromfile(
-        osp.join(CONFIG_ROOT, 'mcfa',
-                 'mcfa-paper_vgg16-w025-128px_1xb32-1100i_celeba-'
-                 'multisource.py'))
+    paper = _mcfa_config(
+        'mcfa-paper_vgg16-w025-128px_1xb32-1100i_celeba-multisource.py')
     head = paper.model.head
     assert head.loss_landmark == dict(type='MSELoss')
     assert head.loss_bbox == dict(type='MSELoss')

@@ -54,6 +54,5 @@ run wild_cascade_test "$CASCADE" "${MODEL_OPTIONS[@]}"
 [[ ${STUDY:-0} == 1 ]] && exit 0
 run lfwa_cascade_test configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_lfwa.py \
     "${MODEL_OPTIONS[@]}"
-"$PY" tools/analysis_tools/zoo_regression.py "$RECIPE" "$CKPT" \
-    > "$OUT/zoo_regression.json"
-cat "$OUT/zoo_regression.json"
+# --out, not stdout: mmengine logs to stdout while the datasets build
+"$PY" tools/analysis_tools/zoo_regression.py "$RECIPE" "$CKPT" --out "$OUT/zoo_regression.json"

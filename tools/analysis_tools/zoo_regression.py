@@ -70,9 +70,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out', default=None, help='JSON results file')
     args = parser.parse_args(argv)
     write_report(regression_numbers(args.config, args.checkpoint,
-                                    args.device))
+                                    args.device), args.out)
 
 
 if __name__ == '__main__':
