@@ -6,6 +6,7 @@ from typing import List, Optional
 from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.logging import print_log
+from mmengine.runner import find_latest_checkpoint
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
 from mcfa_mm.utils.tool_args import (build_tool_runner, load_tool_config,
@@ -46,34 +47,39 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def _enable_amp(cfg: Config) -> None:
-    """``--amp``: train with MMEngine's ``AmpOptimWrapper``, as MMDetection
-    does.
+    """``--amp``: train with mixed precision, as MMDetection does.
+
+    On an accelerator MMEngine's ``AmpOptimWrapper`` (fp16 with a dynamic
+    loss scale); on the CPU, where that wrapper refuses to run,
+    :class:`~mcfa_mm.engine.CPUAmpOptimWrapper` (bfloat16 autocast, fp32
+    weights, no loss scale).
 
     Args:
         cfg (Config): The config; its ``optim_wrapper`` changes in place.
 
     Raises:
-        RuntimeError: No accelerator (``AmpOptimWrapper`` runs on CUDA,
-            NPU, MLU or MUSA only), or an optimizer wrapper other than
-            ``OptimWrapper``.
+        RuntimeError: An optimizer wrapper other than ``OptimWrapper``.
     """
-    if get_device() == 'cpu':
-        raise RuntimeError(
-            '--amp needs a GPU (or NPU / MLU / MUSA): MMEngine\'s '
-            'AmpOptimWrapper does not run on the CPU')
+    amp_wrapper = ('CPUAmpOptimWrapper'
+                   if get_device() == 'cpu' else 'AmpOptimWrapper')
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if optim_wrapper == 'AmpOptimWrapper':
+    if optim_wrapper in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
         print_log(
             'AMP training is already enabled in your config.',
             logger='current',
             level=logging.WARNING)
+        if optim_wrapper != amp_wrapper:
+            raise RuntimeError(
+                f'the config asks for {optim_wrapper}, which cannot run on '
+                f'this device ({get_device()}); use {amp_wrapper}')
     elif optim_wrapper != 'OptimWrapper':
         raise RuntimeError(
             '`--amp` is only supported when the optimizer wrapper type is '
             f'`OptimWrapper` but got {optim_wrapper}.')
     else:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper.type = amp_wrapper
+        if amp_wrapper == 'AmpOptimWrapper':
+            cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -87,9 +93,8 @@ def build_config(args: argparse.Namespace) -> Config:
         ``--resume`` applied, to build the runner from.
 
     Raises:
-        RuntimeError: ``--amp`` without an accelerator (MMEngine's
-            ``AmpOptimWrapper`` runs on CUDA, NPU, MLU or MUSA only) or with
-            an optimizer wrapper other than ``OptimWrapper``;
+        RuntimeError: ``--amp`` with an optimizer wrapper other than
+            ``OptimWrapper``;
             ``--auto-scale-lr`` with a config that has no ``auto_scale_lr``.
     """
     cfg = load_tool_config(args)
@@ -109,12 +114,47 @@ def build_config(args: argparse.Namespace) -> Config:
 
     # resume priority: an explicit checkpoint > the latest in work_dir
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        _resume_latest(cfg)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
+
+
+def _resume_latest(cfg: Config) -> None:
+    """``--resume`` without a value: the latest checkpoint of the work dir.
+
+    MMEngine's runner looks for that checkpoint itself when given
+    ``resume=True`` and no ``load_from``, but with none there yet (a run
+    killed before its first save; the fine-tunes save only at the end) it
+    starts from random weights, the config's ``load_from`` (the model to
+    fine-tune) having been cleared to ask for the search. So the search
+    is done here, as the runner does it (the work dir's
+    ``last_checkpoint``): found, training resumes from that checkpoint;
+    not found, training starts as it would without ``--resume``, from the
+    config's ``load_from``.
+
+    Args:
+        cfg (Config): The config with its ``work_dir``; ``resume`` and
+            ``load_from`` change in place.
+    """
+    latest = find_latest_checkpoint(cfg.work_dir)
+    if latest is not None:
+        cfg.resume = True
+        cfg.load_from = latest
+        print_log(
+            f'--resume: resuming from {latest}, the latest checkpoint in '
+            f'{cfg.work_dir}',
+            logger='current')
+        return
+    cfg.resume = False
+    load_from = cfg.get('load_from', None)
+    print_log(
+        f'--resume: no checkpoint in {cfg.work_dir} yet, so nothing to '
+        'resume; starting ' + (f'from load_from={load_from}'
+                               if load_from else 'from scratch'),
+        logger='current',
+        level=logging.WARNING)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -1,8 +1,9 @@
 """The command-line switches of tools/train.py and tools/test.py.
 
-``--amp``, ``--auto-scale-lr`` and ``--tta`` change the config before the
-runner is built (``build_config``); the learning-rate scaling is checked on
-the optimizer of a one-iteration run, AMP training itself where a GPU is.
+``--amp``, ``--auto-scale-lr``, ``--resume`` and ``--tta`` change the
+config before the runner is built (``build_config``); the learning-rate
+scaling is checked on the optimizer of a one-iteration run, AMP training
+itself where a GPU is.
 """
 import importlib.util
 import os.path as osp
@@ -123,15 +124,25 @@ def test_amp_keeps_an_amp_config(train_tool, tmp_path, monkeypatch):
     assert cfg.optim_wrapper.loss_scale == 512.
 
 
-def test_amp_refuses_other_wrappers_and_the_cpu(train_tool, tmp_path,
-                                                monkeypatch):
+def test_amp_refuses_other_wrappers(train_tool, tmp_path, monkeypatch):
     monkeypatch.setattr(train_tool, 'get_device', lambda: 'cuda')
     with pytest.raises(RuntimeError, match='ApexOptimWrapper'):
         _train_cfg(train_tool, tmp_path, '--amp', '--cfg-options',
                    'optim_wrapper.type=ApexOptimWrapper')
+
+
+def test_amp_on_the_cpu_is_bfloat16_autocast(train_tool, tmp_path,
+                                             monkeypatch):
+    """MMEngine's AmpOptimWrapper does not run on the CPU: --amp takes
+    CPUAmpOptimWrapper there, and a config's wrapper of the other device
+    is an error."""
     monkeypatch.setattr(train_tool, 'get_device', lambda: 'cpu')
-    with pytest.raises(RuntimeError, match='--amp needs a GPU'):
-        _train_cfg(train_tool, tmp_path, '--amp')
+    cfg = _train_cfg(train_tool, tmp_path, '--amp')
+    assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert 'loss_scale' not in cfg.optim_wrapper
+    with pytest.raises(RuntimeError, match='CPUAmpOptimWrapper'):
+        _train_cfg(train_tool, tmp_path, '--amp', '--cfg-options',
+                   'optim_wrapper.type=AmpOptimWrapper')
 
 
 def _trained_lr(cfg) -> float:
@@ -199,3 +210,37 @@ def test_tta_wraps_the_model_and_swaps_the_pipeline(test_tool, tmp_path):
         'LoadImageFromFile', 'PackFaceInputs'
     ]
     assert cfg.load_from == str(tmp_path / 'model.pth')
+
+
+def test_resume_without_a_checkpoint_keeps_load_from(train_tool, tmp_path):
+    """``--resume`` before the first save (a fine-tune killed early): the
+    run starts from the config's ``load_from``, not from random weights."""
+    cfg = _train_cfg(train_tool, tmp_path, '--resume', '--cfg-options',
+                     'load_from=shipped.pth')
+    assert cfg.load_from == 'shipped.pth'
+    assert cfg.resume is False
+
+
+def test_resume_takes_the_latest_checkpoint_of_the_work_dir(
+        train_tool, tmp_path):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir(parents=True)
+    latest = str(work_dir / 'iter_300.pth')
+    (work_dir / 'last_checkpoint').write_text(latest)
+    cfg = _train_cfg(train_tool, tmp_path, '--resume', '--cfg-options',
+                     'load_from=shipped.pth')
+    assert cfg.load_from == latest
+    assert cfg.resume is True
+    # a checkpoint named on the command line comes first
+    cfg = _train_cfg(train_tool, tmp_path, '--resume', 'chosen.pth')
+    assert (cfg.load_from, cfg.resume) == ('chosen.pth', True)
+
+
+def test_resume_from_scratch_trains_and_saves(train_tool, tmp_path):
+    """Nothing to resume and no ``load_from``: the runner trains from the
+    start (MMEngine's resume would look for a checkpoint again)."""
+    cfg = _train_cfg(train_tool, tmp_path, '--resume')
+    assert cfg.resume is False and cfg.get('load_from') is None
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1

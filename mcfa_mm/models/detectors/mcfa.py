@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
+from mmcv.cnn import fuse_conv_bn
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -16,6 +17,8 @@ from .flip_test import flip_averaged
 from ..heads.mcfa_head import split_instances
 
 PREDICT_MODES = ('crop', 'cascade')
+#: ``test_cfg.precision`` values and the autocast dtype of each (None: off).
+PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16}
 
 
 @MODELS.register_module()
@@ -42,13 +45,23 @@ class MCFA(BaseDetector):
             ``out_channels`` (a config may still state them if they agree).
         train_cfg (dict, optional): Unused; kept for mmdet compatibility.
         test_cfg (dict, optional): ``mode`` plus the cascade's settings;
-            ``channels_last=True`` runs prediction with NHWC weights (faster
-            on CPUs, equal up to float rounding; see
-            :meth:`_to_channels_last`); ``flip=True`` averages L_Net's
-            outputs over each crop (crop mode) or window (cascade mode) and
-            its mirror image (:mod:`.flip_test`; twice L_Net's work).
+            ``channels_last=True`` runs prediction with NHWC weights (as
+            the ``channels_last`` argument, for a model built without it);
+            ``precision='bf16'`` predicts under CPU bfloat16 autocast
+            (``'fp32'``, the default, without); ``flip=True`` averages
+            L_Net's outputs over each crop (crop mode) or window (cascade
+            mode) and its mirror image (:mod:`.flip_test`; twice L_Net's
+            work).
         data_preprocessor (dict, optional): e.g. ``DetDataPreprocessor``.
         init_cfg (dict, optional): Initialisation config.
+        channels_last (bool): Keep the weights, and feed the backbone the
+            batches, in NHWC (``torch.channels_last``), oneDNN's native
+            layout on CPUs: every conv, pooling and BatchNorm then runs
+            NHWC (NCHW max pooling is especially slow), in training and at
+            test time. Values and checkpoints are the same as NCHW's up to
+            float rounding. Done in the model rather than the data
+            preprocessor so that any preprocessor (and any caller of
+            :meth:`extract_feat`) gets it.
     """
 
     def __init__(self,
@@ -58,7 +71,8 @@ class MCFA(BaseDetector):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None) -> None:
+                 init_cfg: OptMultiConfig = None,
+                 channels_last: bool = False) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
@@ -70,6 +84,9 @@ class MCFA(BaseDetector):
         if self.test_cfg['mode'] not in PREDICT_MODES:
             raise ValueError(f"test_cfg.mode must be one of {PREDICT_MODES}, "
                              f"got {self.test_cfg['mode']!r}")
+        self.channels_last = channels_last
+        if channels_last:
+            self._to_channels_last()
 
     @property
     def input_size(self) -> int:
@@ -80,6 +97,9 @@ class MCFA(BaseDetector):
                      batch_inputs: Tensor,
                      num_stages: Optional[int] = None) -> Tuple[Tensor, ...]:
         """Shared features of the first ``num_stages`` sub-networks."""
+        if self.channels_last:
+            batch_inputs = batch_inputs.contiguous(
+                memory_format=torch.channels_last)
         return self.neck(self.backbone(batch_inputs, num_stages))
 
     def _forward(self,
@@ -118,6 +138,22 @@ class MCFA(BaseDetector):
         """
         if self.test_cfg.get('channels_last', False):
             self._to_channels_last()
+        with torch.autocast(**self._predict_autocast()):
+            return self._predict(batch_inputs, batch_data_samples, rescale)
+
+    def _predict_autocast(self) -> dict:
+        """``torch.autocast`` arguments of ``test_cfg.precision``."""
+        precision = self.test_cfg.get('precision', 'fp32')
+        if precision not in PRECISIONS:
+            raise ValueError(f'test_cfg.precision must be one of '
+                             f'{tuple(PRECISIONS)}, got {precision!r}')
+        dtype = PRECISIONS[precision]
+        device = next(self.parameters()).device.type
+        return dict(device_type=device, dtype=dtype, enabled=dtype is not None)
+
+    def _predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                 rescale: bool) -> SampleList:
+        """:meth:`predict` in the precision chosen by the caller."""
         metas = [sample.metainfo for sample in batch_data_samples]
         if self.test_cfg['mode'] == 'cascade':
             results = CascadeFaceFinder(self, self.test_cfg).predict(
@@ -182,18 +218,35 @@ class MCFA(BaseDetector):
         return self.crop_outputs(batch_inputs)
 
     def _to_channels_last(self) -> None:
-        """Store the conv weights NHWC (``test_cfg.channels_last=True``).
+        """Store the conv weights NHWC (the ``channels_last`` argument or
+        ``test_cfg.channels_last``).
 
-        An opt-in for CPUs: with NHWC weights every conv, pooling and
-        BatchNorm of the backbone runs NHWC (oneDNN's native layout; NCHW
-        max pooling is especially slow), 15-30 % faster on 2 cores. Results
-        differ from NCHW only by float rounding (~1e-7 relative), hence not
-        the default. Converts once, in place: the values (and checkpoints)
-        are unchanged, but later training steps also run NHWC.
+        With NHWC weights every conv, pooling and BatchNorm of the backbone
+        runs NHWC (oneDNN's native layout). Results differ from NCHW only by
+        float rounding (~1e-7 relative). Converts once, in place: the values
+        (and checkpoints) are unchanged, and later steps also run NHWC.
         """
+        self.channels_last = True
         weight = next(p for p in self.backbone.parameters() if p.dim() == 4)
         if not weight.is_contiguous(memory_format=torch.channels_last):
             self.to(memory_format=torch.channels_last)
+
+    def fuse_conv_bn(self) -> 'MCFA':
+        """Fold every BatchNorm into the convolution before it, in place.
+
+        For a model that only predicts (as MMDetection's
+        ``--fuse-conv-bn``): one op less per conv at inference, outputs
+        equal to ~1e-6 in fp32; a fused model can no longer update its
+        BatchNorm statistics, so never fuse a model that will train.
+
+        Returns:
+            MCFA: The model itself.
+        """
+        fuse_conv_bn(self)
+        if self.channels_last:
+            # the folded weights are new tensors, contiguous NCHW
+            self.to(memory_format=torch.channels_last)
+        return self
 
     def dynamic_weights(self) -> Dict[str, Tensor]:
         """Last training step's mean dynamic weights of each stage.

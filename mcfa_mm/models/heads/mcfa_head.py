@@ -149,19 +149,25 @@ class MCFAHead(BaseModule):
             dict[str, Tensor]: ``{stage}_loss_{task}`` for each stage and
             enabled task, and ``{stage}_face_acc``.
         """
+        device = feats[0].device
         targets = build_face_targets(batch_data_samples, self.num_attributes,
-                                     feats[0].device)
+                                     device)
+        stage_outputs = self(feats)
         losses = {}
-        for name, outs, attr_loss, weight in zip(self.stage_names, self(feats),
-                                                 self.attr_losses,
-                                                 self.stage_loss_weights):
-            outs = {k: v.flatten(1) for k, v in outs.items()}
-            for key, value in self.stage_loss(outs, targets,
-                                              attr_loss).items():
-                losses[f'{name}_{key}'] = value * weight if key.startswith(
-                    'loss') else value
-        if self.task_weighting is not None:
-            losses = self.task_weighting(losses)
+        # Under mixed precision the branches run in bf16 / fp16 and return
+        # fp32; the losses (log-sums, Wing's log, the dynamic weights'
+        # softmax) stay in fp32 instead of following autocast's op lists.
+        with torch.autocast(device_type=device.type, enabled=False):
+            for name, outs, attr_loss, weight in zip(
+                    self.stage_names, stage_outputs, self.attr_losses,
+                    self.stage_loss_weights):
+                outs = {k: v.flatten(1) for k, v in outs.items()}
+                for key, value in self.stage_loss(outs, targets,
+                                                  attr_loss).items():
+                    losses[f'{name}_{key}'] = value * weight if key.startswith(
+                        'loss') else value
+            if self.task_weighting is not None:
+                losses = self.task_weighting(losses)
         return losses
 
     def stage_loss(self, outs: Dict[str, Tensor], targets: FaceTargets,

@@ -69,11 +69,14 @@ class StageTaskBranch(nn.Module):
         Returns:
             dict[str, Tensor]: ``face_cls`` (2 logits), ``bbox`` (4 offsets),
             ``landmark`` (10 coordinates), ``attribute`` (d logits) for the
-            enabled tasks, plus ``attr_weight`` (d logits alpha of Eq. 7).
+            enabled tasks, plus ``attr_weight`` (d logits alpha of Eq. 7);
+            always fp32, also when the layers ran under bf16 / fp16
+            autocast, so that losses, softmaxes and box decoding downstream
+            see fp32.
         """
         hidden = self.shared_layers(x)
         outs = {task: head(hidden) for task, head in self.outputs.items()}
         if self.attr_weight is not None:
             outs['attr_weight'] = self.attr_weight(
                 x.detach() if self.detach_weight_input else x)
-        return outs
+        return {task: out.float() for task, out in outs.items()}
