@@ -147,3 +147,82 @@ def test_paper_arm_takes_out_every_recipe_lever():
     assert not head.loss_attr.scale_by_num_attributes
     assert paper.train_dataloader.sampler.type == 'InfiniteSampler'
     assert paper.train_cfg.max_iters == 1100
+
+
+#: Every config under configs/, the bases and the baselines included.
+ALL_CONFIGS = sorted(
+    glob.glob(osp.join(CONFIG_ROOT, '**', '*.py'), recursive=True))
+#: Datasets whose partition file has no val rows: their val split is
+#: carved out of train by ``val_fraction``.
+CARVED_VAL_TYPES = ('LFWADataset', 'WildFaceDataset')
+#: Dataset wrappers, whose datasets sit under ``datasets`` / ``dataset``.
+WRAPPERS = ('ConcatDataset', 'MultiImageMixDataset', 'RepeatDataset',
+            'ClassBalancedDataset')
+
+
+def _leaf_datasets(dataset) -> list:
+    """The datasets a dataset config reads, through the wrappers."""
+    if dataset is None:
+        return []
+    if dataset.get('type') not in WRAPPERS:
+        return [dataset]
+    inner = dataset.get('datasets') or [dataset.get('dataset')]
+    return [leaf for child in inner for leaf in _leaf_datasets(child)]
+
+
+def _loader_datasets(cfg, loader: str) -> list:
+    return _leaf_datasets((cfg.get(loader) or {}).get('dataset'))
+
+
+def _short(dataset) -> str:
+    return (f"{dataset.get('type')}(split={dataset.get('split')!r}, "
+            f"val_fraction={dataset.get('val_fraction')})")
+
+
+@pytest.mark.parametrize(
+    'config', ALL_CONFIGS, ids=lambda c: osp.relpath(c, CONFIG_ROOT))
+def test_validation_never_sees_test_and_training_never_sees_val(config):
+    """Choices made on validation must not be made on the test split, and
+    the carved val split must not be trained on.
+
+    - Every dataset of ``val_dataloader`` is a val split: never ``test``
+      (nor ``all`` / ``trainval``, which hold more than val); on LFWA and
+      the wild set, which have no val partition, the carved one
+      (``val_fraction`` > 0), else it would be empty.
+    - Every LFWA / wild training dataset is ``split='train'`` with the
+      ``val_fraction`` that carves the val out of it (``trainval`` or
+      ``train`` without it would train on the val split), the same as
+      the config's own val of that set, when it has one.
+
+    Test-only configs may test on the test split; their val is checked
+    all the same (``tools/train.py`` and the val loop would use it).
+    """
+    cfg = Config.fromfile(config)
+    val_sets = _loader_datasets(cfg, 'val_dataloader')
+    for dataset in val_sets:
+        assert dataset.get('split') == 'val', _short(dataset)
+        if dataset.get('type') in CARVED_VAL_TYPES:
+            assert dataset.get('val_fraction', 0) > 0, _short(dataset)
+    carved = {(d['type'], d.get('data_root')): d['val_fraction']
+              for d in val_sets if d.get('type') in CARVED_VAL_TYPES}
+    for dataset in _loader_datasets(cfg, 'train_dataloader'):
+        if dataset.get('type') not in CARVED_VAL_TYPES:
+            continue
+        assert dataset.get('split') == 'train', _short(dataset)
+        assert dataset.get('val_fraction', 0) > 0, _short(dataset)
+        key = (dataset['type'], dataset.get('data_root'))
+        if key in carved:
+            assert dataset['val_fraction'] == carved[key], _short(dataset)
+
+
+def test_every_config_with_loaders_is_checked():
+    """The check above reads the configs' loaders (not none of them)."""
+    checked = [
+        c for c in ALL_CONFIGS if _loader_datasets(
+            Config.fromfile(c), 'val_dataloader')
+    ]
+    names = {osp.basename(c) for c in checked}
+    assert {'lfwa.py', 'wild_faces.py', 'mcfa_vgg16_8xb32-10e_lfwa.py',
+            'mcfa_vgg16-w025-128px_crop_wild.py',
+            'yolox_nano_1xb16-1h_wild-lfwa-faces.py'} <= names
+    assert len(checked) >= len(CONFIGS)

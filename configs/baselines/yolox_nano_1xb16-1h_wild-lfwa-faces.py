@@ -119,7 +119,7 @@ test_evaluator = val_evaluator
 # The recipe MCFA's budget, counted in iterations so that the schedule does
 # not depend on the machine: 2,000 iterations took 50 minutes on one core
 # (one torch thread, 1.5 s each) on 2026-12-01, against 54 minutes for the
-# recipe's 3,000 (docs/benchmarks.md).
+# recipe's 3,000 (docs/study_log.md).
 # YOLOX's stock schedule (quadratic warm-up, cosine to 5 % of the
 # learning rate) in iterations; the mosaic stays on throughout, as it does
 # for all but YOLOX's last 15 of 300 epochs.

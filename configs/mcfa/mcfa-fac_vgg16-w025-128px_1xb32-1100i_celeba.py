@@ -3,7 +3,7 @@
 # trained on the CelebA crops only, for a 20-minute budget on one core
 # (1,100 iterations; the recipe's cosine follows max_iters). The matching
 # MCFA arm is the recipe config with --cfg-options train_cfg.max_iters=1100
-# train_cfg.val_interval=1100 (docs/benchmarks.md).
+# train_cfg.val_interval=1100 (docs/study_log.md).
 _base_ = './mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py'
 
 model = dict(head=dict(tasks=('attribute', )))

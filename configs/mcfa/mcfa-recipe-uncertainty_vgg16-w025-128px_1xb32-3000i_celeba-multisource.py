@@ -2,7 +2,7 @@
 # al.'s homoscedastic uncertainty, one log variance per stage and task. The
 # fixed-weight recipe stays the default: a tuned plain sum is as good as the
 # learned schemes in the literature (ANCHORS.md), and is cheaper to reason
-# about. Compare the two with the same budget (docs/benchmarks.md).
+# about. Compare the two with the same budget (docs/study_log.md).
 _base_ = './mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py'
 
 model = dict(

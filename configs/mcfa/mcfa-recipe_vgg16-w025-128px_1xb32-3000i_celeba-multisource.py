@@ -1,4 +1,4 @@
-# The CPU-sized MCFA with the training recipe of docs/benchmarks.md
+# The CPU-sized MCFA with the training recipe of docs/study_log.md
 # ("recipe"): the same network as mcfa_vgg16-w025-128px_1xb32-8e, trained so
 # that all three jobs learn at once.
 #
@@ -9,7 +9,7 @@
 # - Boxes: L1 (mmdet's L1Loss), for the same reason.
 # - Task weights: a fixed sum (ANCHORS.md: a tuned plain sum is as good as
 #   the learned schemes), set from one probe of the gradient-norm shares
-#   that TaskGradientShareHook logs. On validation (docs/benchmarks.md,
+#   that TaskGradientShareHook logs. On validation (docs/study_log.md,
 #   study round 3) landmark weight 2 cut the wild val NME from 14 to 11 %
 #   at 20 minutes for attributes within seed noise: the next default,
 #   kept at 1 here until the shipped model is retrained with it;

@@ -25,7 +25,11 @@ train_dataloader = dict(
 lfwa_val = dict(_base_.lfwa_val, pipeline=_base_.boxed_test_pipeline)
 val_dataloader = dict(dataset=lfwa_val)
 test_dataloader = dict(dataset=dict(lfwa_val, split='test'))
-val_evaluator = [dict(type='AttributeAccuracy'), dict(type='LandmarkNME')]
+# crop mode: each sample is a crop around its face, the prediction its own
+val_evaluator = [
+    dict(type='AttributeAccuracy', match_mode='first'),
+    dict(type='LandmarkNME', match_mode='first')
+]
 test_evaluator = val_evaluator
 
 max_iters = 300

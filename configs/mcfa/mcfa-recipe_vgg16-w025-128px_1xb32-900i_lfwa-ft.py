@@ -1,6 +1,6 @@
 # Fine-tune the shipped recipe model on LFWA (the paper's step), with the
 # schedule chosen on the carved LFWA val split (277 faces) for the 2-core
-# model (docs/benchmarks.md, "Round 5"): 900 iterations at lr 2e-3 gave
+# model (docs/study_log.md, "Round 5"): 900 iterations at lr 2e-3 gave
 # 81.52 % mean accuracy against 79.36 for the 300 iterations at 5e-4 of the
 # base config, 80.27 for 300 at 2e-3 and 80.92 for 900 at 1e-3. About 12
 # minutes on 2 cores.

@@ -42,7 +42,9 @@ train_pipeline = [
     dict(type='PackFaceInputs')
 ]
 test_pipeline = [
-    dict(type='LoadFaceImageFromFile'),
+    # LoadFaceImageFromFile under the name DetInferencer looks for (see
+    # _base_/datasets/face_sources.py)
+    dict(type='LoadImageFromFile', _scope_='mcfa_mm'),
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='CropFace', enlarge=1.1), resize,
     dict(type='PackFaceInputs')
@@ -62,9 +64,10 @@ test_dataloader = dict(
     _base_.test_loader, **loader,
     dataset=dict(
         demo_faces, split='test', test_mode=True, pipeline=test_pipeline))
+# crop mode: each sample is a crop around its face, the prediction its own
 val_evaluator = [
-    dict(type='AttributeAccuracy'),
-    dict(type='LandmarkNME'),
+    dict(type='AttributeAccuracy', match_mode='first'),
+    dict(type='LandmarkNME', match_mode='first'),
     dict(type='FaceClassificationAccuracy')
 ]
 test_evaluator = val_evaluator

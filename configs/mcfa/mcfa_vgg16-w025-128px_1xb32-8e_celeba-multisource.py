@@ -19,7 +19,7 @@ model = dict(
         # Eq. 4's weights sum to 1, so the attribute loss is a mean over 40
         # attributes next to whole-task box / landmark losses: with it as
         # written the shared trunk hardly learns attributes (measured in
-        # docs/benchmarks.md). Scaling by d puts each attribute on par.
+        # docs/study_log.md). Scaling by d puts each attribute on par.
         loss_attr=dict(scale_by_num_attributes=True)),
     test_cfg=dict(min_face_size=20))
 
@@ -33,6 +33,8 @@ resize = dict(
      for step in _base_[name]
  ] for name in ('crop_train_pipeline', 'mining_train_pipeline',
                 'crop_test_pipeline', 'boxed_test_pipeline'))
+# LFWA and the wild set have no val partition: training leaves out the 10 %
+# of train carved out as their val split, where their configs validate.
 train_dataloader = dict(
     dataset=dict(datasets=[
         dict(
@@ -44,11 +46,13 @@ train_dataloader = dict(
             type='LFWADataset',
             data_root={{_base_.lfwa_root}},
             split='train',
+            val_fraction={{_base_.val_fraction}},
             pipeline=mining_train_pipeline),
         dict(
             type='WildFaceDataset',
             data_root={{_base_.wild_root}},
             split='train',
+            val_fraction={{_base_.val_fraction}},
             pipeline=mining_train_pipeline)
     ]))
 val_dataloader = dict(dataset=dict(pipeline=crop_test_pipeline))

@@ -1,17 +1,17 @@
 # Two more epochs for the CPU-sized MCFA that teach its face classifier what
 # a near miss looks like, so that the whole-image cascade keeps fewer boxes
-# beside each face. Starts from the 6-epoch CPU model (docs/benchmarks.md).
+# beside each face. Starts from the 6-epoch CPU model (docs/study_log.md).
 #
 # Why: the paper's non-faces overlap no face (IoU < 0.001). A classifier
 # trained on them calls a window twice a face's side a face (p = 0.98), and
 # two thirds of L_Net's boxes on wild photos are such near misses (IoU
-# 0.001-0.3; tools/analysis_tools/cascade_recall.py, docs/benchmarks.md).
+# 0.001-0.3; tools/analysis_tools/cascade_recall.py, docs/study_log.md).
 # MTCNN's rule, IoU < 0.3, makes them negatives, and its 3:1:1
 # negative:positive:part mix makes them frequent. CelebA crops keep
 # training the attributes alongside.
 _base_ = './mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py'
 
-# the 6-epoch CPU run of docs/benchmarks.md; override with
+# the 6-epoch CPU run of docs/study_log.md; override with
 # --cfg-options load_from=PATH
 load_from = 'work_dirs/mcfa_cpu_6e/epoch_6.pth'
 

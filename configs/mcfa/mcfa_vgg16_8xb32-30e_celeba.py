@@ -24,5 +24,9 @@ test_dataloader = dict(
         data_root=celeba_full_root,
         data_prefix=img_prefix,
         pipeline={{_base_.boxed_test_pipeline}}))
-val_evaluator = [dict(type='AttributeAccuracy'), dict(type='LandmarkNME')]
+# crop mode: each sample is a crop around its face, the prediction its own
+val_evaluator = [
+    dict(type='AttributeAccuracy', match_mode='first'),
+    dict(type='LandmarkNME', match_mode='first')
+]
 test_evaluator = val_evaluator

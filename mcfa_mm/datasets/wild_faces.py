@@ -1,6 +1,8 @@
 """In-the-wild web faces with face box and 5 landmarks (no attributes)."""
+import hashlib
+import os
 import os.path as osp
-from typing import Optional
+from typing import Dict, Optional
 
 from mmdet.registry import DATASETS
 from .celeba import CelebADataset
@@ -21,7 +23,7 @@ class WildFaceDataset(CelebADataset):
     and ``metainfo['attribute_names']`` is empty) and no identities. Only
     the one labelled face per image is annotated. There is no val
     partition: ``val_fraction=0.1`` carves one out of train, keeping the
-    faces and rotated copies of one photo together (:meth:`group_key`).
+    faces of one photo and copies of one file together (:meth:`group_key`).
 
     Args:
         data_prefix (dict): Image folder. Defaults to
@@ -33,22 +35,25 @@ class WildFaceDataset(CelebADataset):
     """
 
     def group_key(self, img_id: str, identity: Optional[int]) -> str:
-        """The photo an image was cut from (kept whole by a carved val).
+        """The group of images a carved val split keeps whole.
 
-        ``<n>_<k>_0.jpg`` is face ``k`` of photo ``n``; ``_<angle>_<n>_<k>``
-        is a rotated copy of photo ``n`` (160 x 216 kind).
+        Two images are in one group when their files are byte for byte
+        the same (the set holds copies under different names) or when
+        they are faces of one photo (``<n>_<k>_0.jpg`` is face ``k`` of
+        photo ``n``), and so on transitively. The ``_<angle>_<n>_<k>``
+        files of one ``n`` are *not* grouped: they show different people.
 
         Args:
             img_id (str): Image id.
             identity (int, optional): Unused: the wild set has none.
 
         Returns:
-            str: ``'photo:<n>'`` or ``'rotated:<n>'``.
+            str: The group's smallest key, ``'photo:<n>'`` or
+            ``'content:<sha1>'``.
         """
-        fields = osp.splitext(osp.basename(img_id))[0].split('_')
-        if img_id.startswith('_') and len(fields) >= 4:
-            return f'rotated:{fields[2]}'
-        return f'photo:{fields[0]}'
+        if getattr(self, '_groups', None) is None:
+            self._groups = content_groups(self.data_prefix['img'])
+        return self._groups[img_id]
 
     def __init__(self,
                  data_prefix: dict = dict(img='Img/img_wild/'),
@@ -60,3 +65,39 @@ class WildFaceDataset(CelebADataset):
             attr_file=attr_file,
             identity_file=identity_file,
             **kwargs)
+
+
+def content_groups(img_dir: str) -> Dict[str, str]:
+    """Group the images of a folder by content and by photo.
+
+    Args:
+        img_dir (str): The image folder.
+
+    Returns:
+        dict[str, str]: ``{file name: group}``, the group being the
+        smallest of the keys (``'content:<sha1>'``, ``'photo:<n>'``) joined
+        through shared files or photos.
+    """
+    parent: Dict[str, str] = {}
+
+    def find(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    def union(a: str, b: str) -> None:
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+
+    contents: Dict[str, str] = {}
+    for name in sorted(os.listdir(img_dir)):
+        with open(osp.join(img_dir, name), 'rb') as file:
+            contents[name] = 'content:' + hashlib.sha1(
+                file.read()).hexdigest()
+        find(contents[name])
+        if not name.startswith('_'):
+            union(contents[name], f"photo:{name.split('_')[0]}")
+    return {name: find(content) for name, content in contents.items()}

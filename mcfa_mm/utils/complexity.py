@@ -4,7 +4,7 @@
 ``get_model_complexity_info`` and MMDetection's ``get_flops.py``) traces one
 call and counts, like fvcore, one "flop" per multiply-accumulate of every
 conv and matmul. Its normalisation counts (two per element) are left out:
-the figures in docs/benchmarks.md are conv and matmul MACs.
+the figures in docs/study_log.md are conv and matmul MACs.
 """
 from typing import Any, Callable, Dict, Iterator
 

@@ -109,6 +109,29 @@ def test_cascade_mode_matches_by_iou():
     assert metrics['attr/mean_accuracy'] == pytest.approx(0)
 
 
+def test_single_false_positive_is_a_missed_face():
+    """The one-box case: the photo's only prediction is far from its only
+    face; its attributes must not be scored as the face's."""
+    sample = make_sample([[1, 0, 1]], [[0.9, 0.1, 0.9]],
+                         gt_boxes=[[100, 100, 200, 200]],
+                         pred_boxes=[[300, 300, 400, 400]])
+    metrics = evaluate(AttributeAccuracy(), [sample])
+    assert metrics['attr/num_missed'] == 1
+    assert metrics['attr/mean_accuracy'] == pytest.approx(0)
+
+
+def test_crop_without_a_known_box_is_its_face():
+    """CelebA crops: the face box is unknown (the whole image stands in),
+    so the crop's one prediction is its face wherever its box lies."""
+    sample = make_sample([[1, 0, 1]], [[0.9, 0.1, 0.9]],
+                         gt_boxes=[[0, 0, 178, 218]],
+                         pred_boxes=[[60, 80, 110, 130]])
+    sample['gt_instances']['box_known'] = torch.tensor([False])
+    metrics = evaluate(AttributeAccuracy(), [sample])
+    assert metrics['attr/num_missed'] == 0
+    assert metrics['attr/mean_accuracy'] == pytest.approx(100)
+
+
 def test_names_fallback_and_mismatch():
     metric = AttributeAccuracy()
     metric.process({}, three_samples())

@@ -1,9 +1,11 @@
 """Face matching shared by the metrics."""
 import numpy as np
+import pytest
 import torch
 from mmdet.structures.bbox import HorizontalBoxes
 
-from mcfa_mm.evaluation.metrics.utils import match_faces, to_numpy
+from mcfa_mm.evaluation.metrics.utils import (gt_boxes_to_original,
+                                              match_faces, to_numpy)
 
 
 def test_to_numpy():
@@ -33,9 +35,36 @@ def test_iou_mode_is_one_to_one():
                        match_iou=0.99).tolist() == [0, -1]
 
 
-def test_auto_mode():
+def test_auto_mode_matches_boxes_by_iou_whatever_their_number():
+    """One prediction far from the one face of a whole photo is a false
+    positive and a missed face, not a pair (the one-box case)."""
     gts = np.array([[0, 0, 10, 10]], np.float32)
     far = np.array([[50, 50, 60, 60]], np.float32)
-    # One prediction for one face: crop mode, paired whatever the boxes.
-    assert match_faces(1, 1, gts, far, 'auto').tolist() == [0]
-    assert match_faces(1, 1, gts, far, 'iou').tolist() == [-1]
+    near = np.array([[1, 0, 11, 10]], np.float32)
+    assert match_faces(1, 1, gts, far, 'auto').tolist() == [-1]
+    assert match_faces(1, 1, gts, near, 'auto').tolist() == [0]
+    assert match_faces(1, 2, gts, np.concatenate([far, near]),
+                       'auto').tolist() == [1]
+
+
+def test_auto_mode_without_boxes_pairs_a_crop():
+    """No box to compare (a crop whose face box is unknown): the one
+    prediction is the crop's face; several cannot be told apart."""
+    assert match_faces(1, 1, None, None, 'auto').tolist() == [0]
+    assert match_faces(1, 0, None, None, 'auto').tolist() == [-1]
+    gts = np.array([[0, 0, 10, 10]], np.float32)
+    assert match_faces(1, 1, gts, None, 'auto').tolist() == [0]
+    with pytest.raises(ValueError, match='IoU matching needs'):
+        match_faces(1, 2, None, None, 'auto')
+
+
+def test_unknown_gt_boxes_are_not_matched(tmp_path):
+    """A crop that is the face (box_known False) has no box to match."""
+    boxes = np.array([[0, 0, 178, 218]], np.float32)
+    sample = dict(gt_instances=dict(box_known=torch.tensor([False])))
+    assert gt_boxes_to_original(boxes, sample) is None
+    sample = dict(gt_instances=dict(box_known=torch.tensor([True])),
+                  scale_factor=(2., 2.), crop_offset=(10., 0.))
+    np.testing.assert_allclose(
+        gt_boxes_to_original(boxes, sample), [[10, 0, 99, 109]])
+    assert gt_boxes_to_original(None, sample) is None

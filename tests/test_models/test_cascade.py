@@ -64,16 +64,43 @@ def test_crop_mode_call_leaves_cascade_mode(model, demo_data_root):
 
 
 def test_thresholds_reduce_proposals(model, demo_data_root):
+    """Each stage keeps only the windows its threshold passes.
+
+    The thresholds are set between the untrained model's own scores of
+    each stage (their median with the thresholds at 0), so a stage that
+    ignored its threshold would keep windows scored below it.
+    """
     image = _images(demo_data_root)[1]
-    loose = inference_faces(model, image).pred_instances
-    model.test_cfg['thresholds'] = (0.5, 0.5, 0.5)
-    try:
-        strict = inference_faces(model, image).pred_instances
-    finally:
-        model.test_cfg['thresholds'] = (0.0, 0.0, 0.0)
-    assert strict.metainfo['num_proposals']['s'] <= \
-        loose.metainfo['num_proposals']['s']
-    assert loose.metainfo['num_proposals']['s'] > 0
+    tensor = _normalise(model, image)
+    finder = CascadeFaceFinder(model, model.test_cfg)
+    loose_boxes, loose_s = finder.propose(tensor)
+    _, loose_m, _ = finder.refine(tensor, loose_boxes, 2)
+    _, loose_l, _ = finder.refine(tensor, loose_boxes, 3)
+    thresholds = tuple(
+        scores.median().item() for scores in (loose_s, loose_m, loose_l))
+    for scores, threshold in zip((loose_s, loose_m, loose_l), thresholds):
+        # the fixture really has windows on both sides of the threshold
+        assert (scores <= threshold).any() and (scores > threshold).any()
+
+    strict = CascadeFaceFinder(
+        model, dict(model.test_cfg, thresholds=thresholds))
+    boxes, scores = strict.propose(tensor)
+    assert 0 < len(boxes) < len(loose_boxes)
+    assert (scores > thresholds[0]).all()
+    # M and L refine the same (loose) proposals, each with its threshold
+    for stage, loose in ((2, loose_m), (3, loose_l)):
+        boxes, scores, outs = strict.refine(tensor, loose_boxes, stage)
+        assert 0 < len(boxes) < len(loose)
+        assert (scores > thresholds[stage - 1]).all()
+        assert len(outs['window']) == len(boxes)
+
+    # and through the whole cascade: fewer candidates leave every stage
+    metas = [dict(img_shape=image.shape[:2])]
+    counts, loose_counts = (
+        cascade.predict(tensor[None], metas)[0].metainfo['num_proposals']
+        for cascade in (strict, finder))
+    assert all(counts[k] < loose_counts[k] for k in 'sml'), (counts,
+                                                              loose_counts)
 
 
 def _normalise(model, bgr: np.ndarray) -> torch.Tensor:

@@ -14,6 +14,7 @@ import torch
 
 from mmengine.config import Config
 
+from mcfa_mm.datasets import LFWADataset, WildFaceDataset
 from mcfa_mm.testing import tiny_mcfa_config
 from mmdet.registry import MODELS
 
@@ -61,8 +62,8 @@ def test_benchmark_speed_main(speed):
     assert {'date', 'cpu_model', 'torch_threads', 'PyTorch',
             'MMDetection'} <= set(report['machine'])
     model = report['models']['cpu']
-    assert model['params'] == 3067280  # docs/benchmarks.md
-    # docs/benchmarks.md: 0.405 GMACs for all stages' outputs; prediction
+    assert model['params'] == 3067280  # docs/study_log.md
+    # docs/study_log.md: 0.405 GMACs for all stages' outputs; prediction
     # runs L_Net's head only
     assert model['gmacs_per_sample_train_forward'] == pytest.approx(
         0.405, abs=5e-4)
@@ -88,7 +89,7 @@ def test_benchmark_speed_main(speed):
 
 
 def test_benchmark_speed_sizes_only(speed):
-    """Without a mode: the model's size (docs/benchmarks.md, model size)."""
+    """Without a mode: the model's size (docs/study_log.md, model size)."""
     model = speed.main(['--models', 'cpu', '--modes'])['models']['cpu']
     assert model['train'] == {} and model['predict'] == {}
     assert [model[f'{stages}_backbone_neck_gmacs']
@@ -107,14 +108,15 @@ def test_benchmark_data_pipeline_main(data_env, load_tool):
     ])
     assert report['data_roots']['celeba_root'].startswith(
         fake_roots['celeba'])
-    # the multi-source train set: every source's partition-0 images
+    # the multi-source train set: every source's partition-0 images, less
+    # the val split carved out of LFWA's and wild's (they have none)
     sources = report['dataset']['sources']
     assert sources == {
-        name: _train_rows(fake_roots[key])
-        for name, key in (('CelebADataset', 'celeba'),
-                          ('LFWADataset', 'lfwa'),
-                          ('WildFaceDataset', 'wild'))
+        'CelebADataset': _train_rows(fake_roots['celeba']),
+        'LFWADataset': _carved_train(LFWADataset, fake_roots['lfwa']),
+        'WildFaceDataset': _carved_train(WildFaceDataset, fake_roots['wild'])
     }
+    assert sources['LFWADataset'] < _train_rows(fake_roots['lfwa'])
     assert report['dataset']['train_samples'] == sum(sources.values())
     assert report['dataset']['batch_size'] == 2
     assert report['train_samples_per_s'] > 0
@@ -125,6 +127,12 @@ def test_benchmark_data_pipeline_main(data_env, load_tool):
             entry['pipeline_samples_per_s'] / report['train_samples_per_s'],
             rel=1e-2)
         assert entry['end_to_end_samples_per_s'] > 0
+
+
+def _carved_train(dataset_type, root: str) -> int:
+    """Images of the train split once 10 % is carved out as val."""
+    return len(dataset_type(data_root=root, split='train', val_fraction=0.1,
+                            lazy_init=False))
 
 
 def _train_rows(root: str) -> int:

@@ -4,7 +4,7 @@ Every arm starts from the same config, trains for the same number of
 iterations on the same data order (same seed), and is tested on the CelebA,
 LFWA and in-the-wild test splits. Prints (and writes) JSON; merge, tabulate
 and plot runs with summarize_study.py. Commands and results:
-docs/benchmarks.md.
+docs/study_log.md.
 """
 import argparse
 import copy

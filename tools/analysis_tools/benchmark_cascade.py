@@ -10,7 +10,7 @@ achieved against the matmul's. Images are in-the-wild photos of each size
 from ``--image-dir``, else one resized. An untrained model rejects nearly
 everything at MTCNN's thresholds: pass low ``--thresholds`` so the later
 stages get work, and ``--max-proposals`` to bound it. Commands and results:
-docs/benchmarks.md.
+docs/study_log.md.
 """
 import argparse
 import glob

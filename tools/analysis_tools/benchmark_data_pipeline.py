@@ -10,7 +10,7 @@ root) and measures in one run, alternating over ``--repeats`` (medians):
 drawn beforehand; their ``ratio`` (above 1 the pipeline is not the
 bottleneck on its own). Loading and training share the cores:
 ``--end-to-end`` also times training fed by the loader. Commands and
-results: docs/benchmarks.md.
+results: docs/study_log.md.
 """
 import argparse
 import copy

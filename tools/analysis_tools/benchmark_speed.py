@@ -13,7 +13,7 @@ GFLOP/s (2 per MAC, times 3 for a training step) and ``gflops_ratio``
 (over the matmul's). ``--channels-last`` adds NHWC prediction arms,
 ``--profile`` the phases and top aten ops of one ``test_step`` of the first
 model; ``--modes`` without a mode measures the size only. Commands and
-results: docs/benchmarks.md.
+results: docs/study_log.md.
 """
 import argparse
 import copy

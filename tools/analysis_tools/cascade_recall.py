@@ -8,7 +8,7 @@ often its top-scoring box is a face. Then L_Net on each labelled box,
 squared as the cascade squares its windows: its face probability (also for
 a window twice the side: a near miss), how far its box and landmarks land
 from the labels. This separates "the earlier stages lost the face" from
-"L_Net cannot place it". Commands and results: docs/benchmarks.md.
+"L_Net cannot place it". Commands and results: docs/study_log.md.
 """
 import argparse
 from typing import Dict, List, Optional

@@ -3,7 +3,7 @@
 Arms of one study are often run separately (one arm or one seed per
 process); this joins their JSON files into one, refusing runs whose budget
 differs (iterations, batch size, evaluated images), and prints the summary
-as JSON and, with ``--markdown``, as the table of docs/benchmarks.md (where
+as JSON and, with ``--markdown``, as the table of docs/study_log.md (where
 the commands are). With ``--out-dir`` it also draws, from each arm's first
 seed, the per-attribute test accuracies and the dynamic weights of the
 arms whose weights move.

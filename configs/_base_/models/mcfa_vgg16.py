@@ -35,7 +35,7 @@ model = dict(
             # Eq. 4 as written: the weights sum to 1, so the attribute
             # loss is a mean over d. The CPU-sized multi-source config
             # (AdamW) scales it by d: without that the attributes hardly
-            # learn next to the other tasks (docs/benchmarks.md). With SGD
+            # learn next to the other tasks (docs/study_log.md). With SGD
             # that also multiplies the attributes' step: lower lr with it.
             scale_by_num_attributes=False),
         ohem_ratio=0.7),

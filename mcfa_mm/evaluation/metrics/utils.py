@@ -82,14 +82,18 @@ def match_faces(num_gts: int,
     prediction belongs to the first ground truth and any further ground
     truths are not evaluated (index ``-2``). ``'iou'`` is cascade mode:
     a one-to-one greedy assignment in decreasing IoU order, keeping pairs
-    with IoU >= ``match_iou``. ``'auto'`` uses ``'first'`` for a sample with
-    exactly one prediction and one ground truth, ``'iou'`` otherwise.
+    with IoU >= ``match_iou``. ``'auto'`` matches by IoU whenever both
+    sides have boxes, whatever their numbers: on a whole photo a single
+    prediction may be a false positive beside the one face, and pairing
+    them would score the wrong face. It pairs like ``'first'`` only
+    without boxes to compare and at most one prediction (a crop whose face
+    box is unknown, such as CelebA's, where the crop is the face).
 
     Args:
         num_gts (int): N, the number of ground-truth faces.
         num_preds (int): K, the number of predictions.
         gt_bboxes (np.ndarray, optional): (N, 4) xyxy ground-truth boxes;
-            only needed by the IoU mode.
+            only needed by the IoU mode (None: no known box).
         pred_bboxes (np.ndarray, optional): (K, 4) xyxy predicted boxes;
             only needed by the IoU mode.
         match_mode (str): ``'auto'``, ``'first'`` or ``'iou'``.
@@ -103,7 +107,9 @@ def match_faces(num_gts: int,
         evaluation (crop mode evaluates the first face only).
     """
     if match_mode == 'auto':
-        match_mode = 'first' if num_preds == 1 and num_gts == 1 else 'iou'
+        no_boxes = gt_bboxes is None or pred_bboxes is None
+        # several predictions without boxes cannot be matched: 'iou' says so
+        match_mode = 'first' if no_boxes and num_preds <= 1 else 'iou'
     if match_mode == 'first':
         matches = np.full(num_gts, -2, dtype=np.int64)
         if num_gts:
@@ -141,15 +147,23 @@ def gt_boxes_to_original(boxes: Optional[np.ndarray],
     predictions in original pixels. Box matching must compare the two in
     the same frame.
 
+    A sample whose faces have no known box (``gt_instances.box_known``
+    all False: a crop that is the face, its "box" the whole image) has no
+    box to match a prediction with, and gives None.
+
     Args:
         boxes (np.ndarray, optional): (N, 4) xyxy boxes in input pixels.
         sample (dict): The data sample's fields, with the optional
-            ``scale_factor`` (w, h) and ``crop_offset`` (x, y).
+            ``scale_factor`` (w, h), ``crop_offset`` (x, y) and
+            ``gt_instances.box_known``.
 
     Returns:
-        np.ndarray | None: The boxes in original-image pixels.
+        np.ndarray | None: The boxes in original-image pixels; None without
+        boxes or without a known one.
     """
-    if boxes is None:
+    known = to_numpy(sample.get('gt_instances', {}).get('box_known'))
+    if boxes is None or (known is not None and known.size
+                         and not known.astype(bool).any()):
         return None
     return to_original_pixels(boxes, sample.get('scale_factor', (1., 1.)),
                               sample.get('crop_offset', (0., 0.)))
