@@ -2,18 +2,23 @@
 
 Every parser splits lines on whitespace, so it reads both the files of
 ``../shared/data`` (LF, single spaces) and CelebA's distributed files (CRLF,
-padded numbers, a trailing space after the attribute names). Each returns a
-dict ``image id -> values`` in file order.
+padded numbers, a trailing space after the attribute names); a UTF-8 byte
+order mark is dropped. Each returns a dict ``image id -> values`` in file
+order.
 
 Errors raise :class:`AnnotationError`, whose message names the file and the
-1-based line number. With ``skip_invalid=True`` a bad *row* is dropped
-instead and its message is appended to the optional ``skipped`` list; a bad
-*header* is always an error, because no row of the file can be trusted then.
+1-based line number: also for bytes that are not UTF-8 and for numbers that
+are not integers or do not fit int64 (``nan``, ``1e3``, 19+ digits). With
+``skip_invalid=True`` a bad *row* is dropped instead and its message is
+appended to the optional ``skipped`` list; a bad *header* is always an
+error, because no row of the file can be trusted then. The property-based
+tests of ``tests/test_fuzz`` hold the parsers to this.
 """
 import os
 import os.path as osp
-from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+import re
+from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
 import numpy as np
 
@@ -44,26 +49,83 @@ class AnnotationError(ValueError):
         self.line = line
 
 
-def _numbered_lines(path: str) -> Iterator[Tuple[int, List[str]]]:
-    """Yield ``(1-based line number, whitespace-split fields)``.
+#: An integer field: ASCII digits with an optional sign, short enough for
+#: int64 with room to spare (no value of these formats comes near 10**18).
+_INTEGER = re.compile(r'[+-]?[0-9]{1,18}\Z')
+_BOM = b'\xef\xbb\xbf'
+#: Longest piece of a bad field quoted in an error message.
+_QUOTE_LIMIT = 40
 
-    Blank lines (e.g. a final empty line) are skipped but still counted, so
-    reported line numbers match what an editor shows.
+
+class _Line(NamedTuple):
+    """A non-blank line: its 1-based number and its raw bytes (decoded by
+    :func:`_fields`, inside the caller's error handling)."""
+    number: int
+    raw: bytes
+
+
+def _numbered_lines(path: str) -> Iterator[_Line]:
+    """Yield the non-blank lines of a file with their 1-based numbers.
+
+    Lines end at LF, CRLF or a lone CR (Python's universal newlines), so
+    reported numbers match what an editor shows; blank lines (e.g. a final
+    empty line) are skipped but still counted. A UTF-8 byte-order mark
+    (Windows editors write one) is dropped. The file is read as bytes, so a
+    line that is not UTF-8 fails in :func:`_fields` naming its line, not as
+    a ``UnicodeDecodeError`` of the whole file.
     """
-    with open(path, 'r', encoding='utf-8') as f:
-        for lineno, line in enumerate(f, start=1):
-            fields = line.split()
-            if fields:
-                yield lineno, fields
+    number = 0
+    with open(path, 'rb') as f:
+        for chunk in f:
+            if number == 0 and chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM):]
+            chunk = chunk[:-1] if chunk.endswith(b'\n') else chunk
+            chunk = chunk[:-1] if chunk.endswith(b'\r') else chunk
+            for raw in chunk.split(b'\r'):  # old Mac line ends
+                number += 1
+                if raw.strip():
+                    yield _Line(number, raw)
+
+
+def _quote(text: str) -> str:
+    """``repr`` of a field, cut short for an error message."""
+    if len(text) > _QUOTE_LIMIT:
+        text = text[:_QUOTE_LIMIT] + '...'
+    return repr(text)
+
+
+def _fields(path: str, line: _Line) -> List[str]:
+    """The whitespace-split fields of a line (possibly none).
+
+    Raises:
+        AnnotationError: The line is not UTF-8 text.
+    """
+    try:
+        return line.raw.decode('utf-8').split()
+    except UnicodeDecodeError as err:
+        raise AnnotationError(
+            path, line.number, f'not UTF-8 text (byte '
+            f'{line.raw[err.start]:#04x} at column {err.start + 1})') from None
+
+
+def _next_fields(path: str,
+                 lines: Iterator[_Line]) -> Optional[Tuple[int, List[str]]]:
+    """``(number, fields)`` of the next line with fields, or None."""
+    for line in lines:
+        fields = _fields(path, line)
+        if fields:
+            return line.number, fields
+    return None
 
 
 def _to_ints(path: str, lineno: int, values: List[str]) -> np.ndarray:
-    try:
-        return np.array([int(v) for v in values], dtype=np.int64)
-    except ValueError:
-        bad = next(v for v in values if not v.lstrip('+-').isdigit())
-        raise AnnotationError(path, lineno,
-                              f'expected integers, got {bad!r}') from None
+    """Parse integer fields, raising :class:`AnnotationError` if one is not
+    an integer (``nan``, ``1.5``, ``1e3``, 19 digits or more)."""
+    for value in values:
+        if not _INTEGER.match(value):
+            raise AnnotationError(path, lineno,
+                                  f'expected integers, got {_quote(value)}')
+    return np.array([int(v) for v in values], dtype=np.int64)
 
 
 def _parse_rows(path: str,
@@ -95,14 +157,17 @@ def _parse_rows(path: str,
     lines = _numbered_lines(path)
     count, names = None, []
     if has_count:
-        first = next(lines, None)
-        if first is None or len(first[1]) != 1:
-            raise AnnotationError(path, first and first[0],
+        first = _next_fields(path, lines)
+        if first is None:
+            raise AnnotationError(path, 1, 'empty file: line 1 must hold '
+                                  'the row count')
+        if len(first[1]) != 1:
+            raise AnnotationError(path, first[0],
                                   'line 1 must hold only the row count')
         count = int(_to_ints(path, first[0], first[1])[0])
-        second = next(lines, None)
+        second = _next_fields(path, lines)
         if second is None:
-            raise AnnotationError(path, 2, 'missing header line')
+            raise AnnotationError(path, first[0] + 1, 'missing header line')
         names = second[1]
         if header is not None and len(names) != len(header):
             raise AnnotationError(
@@ -117,9 +182,14 @@ def _parse_rows(path: str,
 
     rows: Dict[str, np.ndarray] = {}
     num_rows = 0
-    for lineno, fields in lines:
-        num_rows += 1
+    for line in lines:
+        lineno = line.number
+        num_rows += 1  # it holds bytes other than ASCII whitespace
         try:
+            fields = _fields(path, line)
+            if not fields:  # only Unicode whitespace (NEL...): blank
+                num_rows -= 1
+                continue
             if len(fields) != num_values + 1:
                 raise AnnotationError(
                     path, lineno, f'{len(fields)} columns, expected '
@@ -130,7 +200,7 @@ def _parse_rows(path: str,
                 raise AnnotationError(path, lineno, f'{img_id}: {msg}')
             if img_id in rows:
                 raise AnnotationError(path, lineno,
-                                      f'duplicate image id {img_id!r}')
+                                      f'duplicate image id {_quote(img_id)}')
         except AnnotationError as err:
             if not skip_invalid:
                 raise
@@ -189,10 +259,11 @@ def read_attr_names(path: str) -> List[str]:
         list[str]: The attribute names in column order.
     """
     lines = _numbered_lines(path)
-    next(lines, None)
-    second = next(lines, None)
+    first = _next_fields(path, lines)
+    second = _next_fields(path, lines)
     if second is None:
-        raise AnnotationError(path, 2, 'missing header line')
+        raise AnnotationError(path, first[0] + 1 if first else 1,
+                              'missing header line')
     return second[1]
 
 

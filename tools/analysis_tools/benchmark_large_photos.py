@@ -11,7 +11,15 @@ and ``placed_found`` (placed faces a detection overlaps at IoU >= 0.5).
 N wild test photos upscaled ``--wild-scale`` times, searched with the
 config's ``max_pyramid_side`` and without: what the bound costs. Checkpoint
 ``none``: random weights, whose times and counts mean nothing. Commands and
-results: docs/benchmarks.md.
+results: docs/study_log.md.
+
+A path is decoded reduced (by up to 8, to no less than ``max_pyramid_side``;
+:func:`mcfa_mm.utils.image_io.read_image_reduced`). ``--compare-decode``
+also searches every photo decoded at full size (an array given to
+``inference_faces``) and reports ``full_decode`` (its seconds, peak RSS,
+faces) and ``box_agreement``: how the reduced decode's boxes differ from the
+full decode's (matched at IoU >= 0.5: mean IoU, largest corner shift over
+the box side).
 """
 import argparse
 import math
@@ -34,10 +42,12 @@ import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.apis import inference_faces
 from mcfa_mm.models.detectors.cascade import CASCADE_DEFAULTS
 from mcfa_mm.utils import read_image
+from mcfa_mm.utils.image_io import read_image_header, reduction_factor
 from mcfa_mm.utils.benchmarking import (REPO_ROOT, faces_found, machine_info,
                                         write_report)
 from mmdet.apis import init_detector
 from mmdet.registry import DATASETS
+from mmdet.structures.bbox import bbox_overlaps
 
 DEFAULT_WILD = osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild')
 #: Face box sides of a photo, as fractions of its shorter side.
@@ -135,37 +145,102 @@ def group_photo(faces: Sequence[tuple], count: int, seed: int = 0) -> tuple:
 
 
 def search(config: str, checkpoint: Optional[str], paths: List[str],
-           boxes: List[np.ndarray], test_cfg: dict) -> dict:
+           boxes: List[np.ndarray], test_cfg: dict,
+           full_decode: bool = False) -> dict:
     """Run the cascade on ``paths`` in this (fresh) process: per photo
-    ``seconds``, ``detections`` and ``placed_found`` (IoU >= 0.5), and
-    ``peak_rss_mb`` and ``rss_before_mb``."""
+    ``seconds`` (decoding included), ``detections``, ``placed_found`` (IoU
+    >= 0.5) and ``bboxes`` (the boxes found, original pixels), and
+    ``peak_rss_mb`` and ``rss_before_mb``. ``full_decode``: decode each
+    photo at full size and search that array, instead of the path (which
+    is decoded reduced)."""
     torch.manual_seed(0)
     model = init_detector(config, checkpoint, device='cpu')
     model.test_cfg.update(test_cfg, mode='cascade')
     inference_faces(model, np.zeros((120, 160, 3), np.uint8))  # warm-up
     rss_before = _peak_rss_mb()
-    seconds, detections, found = [], [], []
+    seconds, detections, found, found_boxes = [], [], [], []
     for path, placed in zip(paths, boxes):
         start = time.perf_counter()
-        pred = inference_faces(model, path).pred_instances
+        pred = inference_faces(model, read_image(path) if full_decode else
+                               path).pred_instances
         seconds.append(round(time.perf_counter() - start, 3))
         detections.append(len(pred))
         found.append(faces_found(placed, pred.bboxes))
+        found_boxes.append(pred.bboxes.tolist())
     return dict(seconds=seconds, peak_rss_mb=_peak_rss_mb(),
                 rss_before_mb=rss_before, detections=detections,
-                placed_found=found)
+                placed_found=found, bboxes=found_boxes)
 
 
-def _peak_rss_mb() -> float:  # Linux reports ru_maxrss in KiB
+def decode_factor(path: str, test_cfg: dict) -> int:
+    """The reduction the loader applies to ``path`` for the cascade."""
+    with open(path, 'rb') as file:
+        header = read_image_header(file.read())
+    side = test_cfg.get('max_pyramid_side',
+                        CASCADE_DEFAULTS['max_pyramid_side'])
+    return reduction_factor(header.height, header.width, side)
+
+
+def box_agreement(reduced: Sequence[Sequence[List[float]]],
+                  full: Sequence[Sequence[List[float]]]) -> dict:
+    """How the boxes found on reduced decodes differ from those on full
+    ones, over photos: each full-decode box matched to the reduced box of
+    highest IoU (>= 0.5).
+
+    Args:
+        reduced (Sequence): Per photo, the boxes of the reduced decode.
+        full (Sequence): Per photo, the boxes of the full decode.
+
+    Returns:
+        dict: ``boxes_full``, ``boxes_reduced``, ``matched``, ``mean_iou``
+        and ``max_shift`` (largest corner difference over the full box's
+        longer side) of the matched boxes.
+    """
+    ious, shifts, matched = [], [], 0
+    for ours, theirs in zip(reduced, full):
+        if not len(ours) or not len(theirs):
+            continue
+        ours, theirs = torch.tensor(ours), torch.tensor(theirs)
+        overlaps = bbox_overlaps(theirs, ours)
+        best, index = overlaps.max(1)
+        for box, iou, j in zip(theirs, best, index):
+            if iou < 0.5:
+                continue
+            matched += 1
+            ious.append(float(iou))
+            side = float((box[2:] - box[:2]).max())
+            shifts.append(float((ours[j] - box).abs().max()) / side)
+    return dict(
+        boxes_full=sum(len(b) for b in full),
+        boxes_reduced=sum(len(b) for b in reduced), matched=matched,
+        mean_iou=round(float(np.mean(ious)), 4) if ious else None,
+        max_shift=round(max(shifts), 4) if shifts else None)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS in MB: the kernel's ``VmHWM``, the high-water
+    mark of this process's own memory. Not ``ru_maxrss``: after a fork (or
+    vfork) and exec it starts at the *parent's* peak, so every spawned
+    search would report at least this script's own (photos, torch)."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    # elsewhere: ru_maxrss (KiB on Linux, bytes on macOS)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def in_fresh_process(*args, fresh: bool = True) -> dict:
+def in_fresh_process(*args, fresh: bool = True,
+                     full_decode: bool = False) -> dict:
     """:func:`search` in a new process (its own peak RSS), or here."""
     if not fresh:
-        return search(*args)
+        return search(*args, full_decode=full_decode)
     with ProcessPoolExecutor(1, mp_context=get_context('spawn')) as pool:
-        return pool.submit(search, *args).result()
+        return pool.submit(search, *args,
+                           full_decode=full_decode).result()
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -185,6 +260,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--max-pyramid-side', type=int, default=None,
                         help="test_cfg.max_pyramid_side (0: no bound; "
                         "default: the config's)")
+    parser.add_argument('--compare-decode', action='store_true',
+                        help='also search each photo decoded at full size '
+                        'and compare the boxes with the reduced decode')
     parser.add_argument('--same-process', action='store_true',
                         help='search every photo in this process (quick '
                         'checks: peak RSS is then the highest so far)')
@@ -222,18 +300,30 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                       fresh=not args.same_process)
 
         def photo(name: str, image: np.ndarray, boxes: np.ndarray) -> dict:
-            result = run([save(name, image)], [boxes], test_cfg)
-            return dict(
+            path = save(name, image)
+            result = run([path], [boxes], test_cfg)
+            entry = dict(
                 name=name, width=image.shape[1], height=image.shape[0],
                 megapixels=round(image.shape[0] * image.shape[1] / 1e6, 2),
                 faces_placed=len(boxes),
                 face_sides=[int(max(b[2] - b[0], b[3] - b[1]))
                             for b in boxes],
+                decode_factor=decode_factor(path, in_force),
                 seconds=result['seconds'][0],
                 peak_rss_mb=result['peak_rss_mb'],
                 rss_before_mb=result['rss_before_mb'],
                 detections=result['detections'][0],
                 placed_found=result['placed_found'][0])
+            if args.compare_decode:
+                full = run([path], [boxes], test_cfg, full_decode=True)
+                entry['full_decode'] = dict(
+                    seconds=full['seconds'][0],
+                    peak_rss_mb=full['peak_rss_mb'],
+                    detections=full['detections'][0],
+                    placed_found=full['placed_found'][0])
+                entry['box_agreement'] = box_agreement(result['bboxes'],
+                                                       full['bboxes'])
+            return entry
 
         for megapixels in args.megapixels:
             report['photos'].append(
@@ -250,15 +340,28 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 for i, (image, _) in enumerate(wild)
             ]
             boxes = [box[None] * scale for _, box in wild]
-            report['wild_upscaled'] = dict(photos=len(paths), scale=scale)
-            for name, cfg in (('bounded', test_cfg), ('unbounded',
-                              dict(test_cfg, max_pyramid_side=None))):
-                result = run(paths, boxes, cfg)
+            report['wild_upscaled'] = dict(
+                photos=len(paths), scale=scale,
+                decode_factors=sorted(
+                    {decode_factor(path, in_force) for path in paths}))
+            arms = [('bounded', test_cfg, False),
+                    ('unbounded', dict(test_cfg, max_pyramid_side=None),
+                     False)]
+            if args.compare_decode:
+                arms.append(('bounded_full_decode', test_cfg, True))
+            found_boxes = {}
+            for name, cfg, full_decode in arms:
+                result = run(paths, boxes, cfg, full_decode=full_decode)
+                found_boxes[name] = result['bboxes']
                 report['wild_upscaled'][name] = dict(
                     faces_found=sum(result['placed_found']),
                     seconds_mean=round(float(np.mean(result['seconds'])), 3),
                     seconds_max=max(result['seconds']),
                     peak_rss_mb=result['peak_rss_mb'])
+            if args.compare_decode:
+                report['wild_upscaled']['box_agreement'] = box_agreement(
+                    found_boxes['bounded'],
+                    found_boxes['bounded_full_decode'])
     if args.plot:
         plot(report, args.plot)
     return write_report(report, args.out)

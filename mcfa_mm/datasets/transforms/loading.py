@@ -12,10 +12,14 @@ from mmdet.datasets.transforms import LoadAnnotations
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import get_box_type
 
-from ...utils.image_io import read_image
+from ...registry import TRANSFORMS as MCFA_TRANSFORMS
+from ...utils.image_io import DEFAULT_MAX_IMAGE_PIXELS, read_image
 from ..metainfo import FACE, NON_FACE, NUM_LANDMARKS
 
 
+# also 'LoadImageFromFile' of scope mcfa_mm, the name the test pipelines use
+# so that MMDetection's DetInferencer accepts them (see mcfa_mm/registry.py)
+@MCFA_TRANSFORMS.register_module(name='LoadImageFromFile')
 @TRANSFORMS.register_module()
 class LoadFaceImageFromFile(LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` that fails loudly on a bad image.
@@ -27,7 +31,9 @@ class LoadFaceImageFromFile(LoadImageFromFile):
     :func:`mcfa_mm.utils.read_image`: a missing, empty, truncated or
     undecodable file raises :class:`~mcfa_mm.utils.FaceImageError` naming
     the file (and the image id, when the data info has one), at the
-    sample that uses it.
+    sample that uses it; so does an image whose header declares more than
+    ``max_image_pixels`` pixels, before it is decoded (a decompression
+    bomb would otherwise take the data loader's whole memory).
 
     Required Keys:
 
@@ -47,6 +53,10 @@ class LoadFaceImageFromFile(LoadImageFromFile):
         ignore_empty (bool): Must stay False: dropping unreadable images
             silently is what this transform exists to prevent (use the
             datasets' ``skip_invalid`` to count them at build time).
+        max_image_pixels (int, optional): Refuse an image whose header
+            declares more pixels; None or 0 for no limit. Defaults to
+            :data:`~mcfa_mm.utils.image_io.DEFAULT_MAX_IMAGE_PIXELS`
+            (250 MP: every real camera photo).
     """
 
     def __init__(self,
@@ -54,7 +64,9 @@ class LoadFaceImageFromFile(LoadImageFromFile):
                  color_type: str = 'color',
                  imdecode_backend: str = 'cv2',
                  backend_args: Optional[dict] = None,
-                 ignore_empty: bool = False) -> None:
+                 ignore_empty: bool = False,
+                 max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS
+                 ) -> None:
         if ignore_empty:
             raise ValueError(
                 'LoadFaceImageFromFile never skips a bad image silently '
@@ -65,6 +77,10 @@ class LoadFaceImageFromFile(LoadImageFromFile):
             color_type=color_type,
             imdecode_backend=imdecode_backend,
             backend_args=backend_args)
+        if max_image_pixels is not None and max_image_pixels < 0:
+            raise ValueError('max_image_pixels must be None or >= 0, got '
+                             f'{max_image_pixels}')
+        self.max_image_pixels = max_image_pixels
 
     def transform(self, results: dict) -> dict:
         """Load the image of ``results['img_path']``.
@@ -76,20 +92,25 @@ class LoadFaceImageFromFile(LoadImageFromFile):
             dict: With ``img``, ``img_shape`` and ``ori_shape``.
 
         Raises:
-            FaceImageError: The file is missing, empty, truncated or not
-                an image.
+            FaceImageError: The file is missing, empty, truncated, larger
+                than ``max_image_pixels`` or not an image.
         """
         img = read_image(
             results['img_path'],
             color_type=self.color_type,
             imdecode_backend=self.imdecode_backend,
-            backend_args=self.backend_args)
+            backend_args=self.backend_args,
+            max_image_pixels=self.max_image_pixels)
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         return results
+
+    def __repr__(self) -> str:
+        return (f'{super().__repr__()[:-1]}, '
+                f'max_image_pixels={self.max_image_pixels})')
 
 
 @TRANSFORMS.register_module()
