@@ -11,6 +11,7 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
 from ..datasets.metainfo import NUM_LANDMARKS
 from ..utils.image_io import read_image
+from .attribute_decisions import add_attribute_decisions, attribute_thresholds
 
 #: The crop of the test pipelines of boxed photos (``CropFace``'s enlarge in
 #: ``configs/_base_/datasets/face_sources.py``): a square 1.1 times the
@@ -123,9 +124,11 @@ def inference_faces_in_boxes(model: torch.nn.Module,
         the given order: ``bboxes`` (K, 4) the given boxes; ``scores`` (K,)
         the given scores, else MCFA's face probability; ``labels`` (K,)
         zeros; ``keypoints`` (K, 5, 2) in image pixels;
-        ``attribute_scores`` (K, d); ``face_scores`` (K,) MCFA's face
-        probability; ``refined_bboxes`` (K, 4) L_Net's calibrated box in
-        image pixels.
+        ``attribute_scores`` (K, d); ``attribute_decisions`` (K, d) bool,
+        at the model's thresholds (see
+        :mod:`~mcfa_mm.apis.attribute_decisions`); ``face_scores`` (K,)
+        MCFA's face probability; ``refined_bboxes`` (K, 4) L_Net's
+        calibrated box in image pixels.
 
     Raises:
         ValueError: If ``bboxes`` or ``scores`` are malformed.
@@ -156,9 +159,13 @@ def inference_faces_in_boxes(model: torch.nn.Module,
                     r.pred_instances for r in model.test_step(batch))
     finally:
         model.test_cfg['mode'] = previous_mode
-    return _gather(predictions, boxes, scores, model.head.num_attributes,
-                   dict(img_path=img_path, ori_shape=(height, width),
-                        img_shape=(height, width)))
+    result = _gather(predictions, boxes, scores, model.head.num_attributes,
+                     dict(img_path=img_path, ori_shape=(height, width),
+                          img_shape=(height, width)))
+    return add_attribute_decisions(
+        result,
+        attribute_thresholds(getattr(model, 'dataset_meta', None),
+                             model.head.num_attributes))
 
 
 def _gather(predictions: list, boxes: torch.Tensor,

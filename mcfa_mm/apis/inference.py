@@ -10,8 +10,12 @@ from mmengine.dataset import pseudo_collate
 from mmdet.apis import init_detector
 from mmdet.structures import DetDataSample
 from ..datasets.metainfo import attribute_names
+from ..models.detectors.cascade import CASCADE_DEFAULTS
 from ..models.detectors.mcfa import PREDICT_MODES
-from ..utils import read_image
+from ..utils.image_io import DEFAULT_MAX_IMAGE_PIXELS, read_image_reduced
+from .attribute_decisions import (add_attribute_decisions,
+                                  attribute_thresholds,
+                                  normalize_attribute_thresholds)
 from .box_inference import inference_faces_in_boxes
 from .model_zoo import get_model
 
@@ -25,7 +29,8 @@ def init_face_model(config: Optional[str] = None,
                     checkpoint: Optional[str] = None,
                     device: str = 'cpu',
                     mode: Optional[str] = None,
-                    cfg_options: Optional[dict] = None) -> torch.nn.Module:
+                    cfg_options: Optional[dict] = None,
+                    fuse_conv_bn: bool = True) -> torch.nn.Module:
     """Build an MCFA ready for :func:`inference_faces`.
 
     With no ``config`` and no ``checkpoint`` this is the model the
@@ -38,7 +43,10 @@ def init_face_model(config: Optional[str] = None,
     ``model.dataset_meta`` always holds ``attribute_names`` (the
     checkpoint's; else CelebA's 40 when the model predicts 40; else
     ``attr_{i}``), ``classes=('face',)`` and a palette, so the
-    visualiser and :func:`top_attributes` need nothing else.
+    visualiser and :func:`top_attributes` need nothing else. It also holds
+    ``attribute_thresholds`` (``{name: threshold}``) when the checkpoint
+    was published with them; without them every attribute is decided at
+    0.5 (see :mod:`~mcfa_mm.apis.attribute_decisions`).
 
     Args:
         config (str | Config, optional): Config file or object, or the
@@ -50,7 +58,12 @@ def init_face_model(config: Optional[str] = None,
         mode (str, optional): ``'cascade'`` or ``'crop'`` (sets
             ``test_cfg.mode``); by default ``'cascade'`` for a model of the
             metafile and the config's own mode for a config file.
-        cfg_options (dict, optional): Overrides merged into the config.
+        cfg_options (dict, optional): Overrides merged into the config;
+            e.g. ``{'model.test_cfg.precision': 'fp32'}`` to predict in
+            fp32 where the config says bf16.
+        fuse_conv_bn (bool): Fold every BatchNorm into its convolution
+            (:meth:`MCFA.fuse_conv_bn`; equal outputs, faster). The model
+            can then only predict: pass False to fine-tune it.
 
     Returns:
         MCFA: The model, in eval mode on ``device``.
@@ -81,7 +94,15 @@ def init_face_model(config: Optional[str] = None,
     names = attribute_names(meta, num_attributes)
     # without MCFA meta, init_detector fell back to COCO's 80 classes
     meta.update(classes=('face', ), attribute_names=tuple(names))
+    if meta.get('attribute_thresholds') is not None:
+        # fitted thresholds published with the checkpoint (by name); the
+        # checkpoint is untrusted input, so a bad entry fails here, named
+        meta['attribute_thresholds'] = normalize_attribute_thresholds(
+            meta['attribute_thresholds'], names,
+            f'{checkpoint}: attribute_thresholds')
     model.dataset_meta = meta
+    if fuse_conv_bn:
+        model.fuse_conv_bn()
     return model
 
 
@@ -106,28 +127,45 @@ def build_inference_pipeline(mode: str, input_size: int) -> Compose:
     return Compose(steps)
 
 
-def load_image(image: ImageType, img_id: int) -> dict:
+def load_image(image: ImageType,
+               img_id: int,
+               max_side: Optional[int] = None,
+               max_image_pixels: Optional[int] = DEFAULT_MAX_IMAGE_PIXELS
+               ) -> dict:
     """The results dict of one image, as mmcv's ``LoadImageFromFile``
-    makes it, read with :func:`mcfa_mm.utils.read_image`.
+    makes it, read with :func:`mcfa_mm.utils.image_io.read_image_reduced`.
 
     Args:
-        image (str | ndarray): A path or a BGR array.
+        image (str | ndarray): A path or a BGR array (used as it is).
         img_id (int): The image's index in the call.
+        max_side (int, optional): The longest side the caller uses: a file
+            is decoded reduced by up to 8 while its longer side stays at
+            least this (see :func:`~mcfa_mm.utils.image_io.reduction_factor`).
+            None: full size.
+        max_image_pixels (int, optional): Refuse a file whose header
+            declares more pixels, before decoding it; None or 0: no limit.
 
     Returns:
         dict: ``img``, ``img_path`` (None for arrays), ``img_id``,
-        ``img_shape`` and ``ori_shape``.
+        ``img_shape`` (of ``img``), ``ori_shape`` (of the file) and
+        ``scale_factor`` (``img`` over the file, ``(w, h)``: the model maps
+        its results back to the file's pixels with it).
 
     Raises:
-        FaceImageError: The file is missing, empty, truncated or no image.
+        FaceImageError: The file is missing, empty, truncated, too large or
+            no image.
     """
     path = None
+    scale_factor = (1., 1.)
     if not isinstance(image, np.ndarray):
         path = str(image)
-        image = read_image(path)
-    shape = image.shape[:2]
-    return dict(img=image, img_path=path, img_id=img_id, img_shape=shape,
-                ori_shape=shape)
+        image, ori_shape, scale_factor = read_image_reduced(
+            path, max_side, max_image_pixels=max_image_pixels)
+    else:
+        ori_shape = image.shape[:2]
+    return dict(img=image, img_path=path, img_id=img_id,
+                img_shape=image.shape[:2], ori_shape=tuple(ori_shape),
+                scale_factor=scale_factor)
 
 
 def inference_faces(model: torch.nn.Module,
@@ -156,12 +194,23 @@ def inference_faces(model: torch.nn.Module,
     Returns:
         DetDataSample | list[DetDataSample]: ``pred_instances`` with
         ``bboxes``, ``scores``, ``keypoints`` (K, 5, 2) and
-        ``attribute_scores`` (K, d) in image pixels; ``metainfo['img_id']``
-        is the image's index in ``images``. A list when a list was given.
+        ``attribute_scores`` (K, d) in image pixels, and
+        ``attribute_decisions`` (K, d) bool, score >= the model's
+        ``dataset_meta['attribute_thresholds']`` (0.5 without them);
+        ``metainfo['img_id']`` is the image's index in ``images``. A list
+        when a list was given.
 
     Raises:
-        FaceImageError: A path is missing, empty, truncated or no image
-            (see :func:`mcfa_mm.utils.read_image`).
+        FaceImageError: A path is missing, empty, truncated or no image, or
+            declares more than ``test_cfg.max_image_pixels`` pixels
+            (default :data:`~mcfa_mm.utils.image_io.DEFAULT_MAX_IMAGE_PIXELS`;
+            see :func:`mcfa_mm.utils.read_image`).
+
+    Note:
+        In cascade mode a large JPEG path is decoded reduced, to no less
+        than ``test_cfg.max_pyramid_side`` (the largest size the cascade
+        searches), and the results are mapped back to the file's pixels.
+        Pass a decoded array to search the full resolution.
     """
     single = not isinstance(images, (list, tuple))
     images = [images] if single else list(images)
@@ -181,18 +230,30 @@ def inference_faces(model: torch.nn.Module,
     pipeline = build_inference_pipeline(mode, model.input_size)
     # whole images differ in size: one per batch in cascade mode
     step = batch_size if mode == 'crop' else 1
+    # the cascade never searches more than max_pyramid_side: decode no more
+    max_side = model.test_cfg.get(
+        'max_pyramid_side',
+        CASCADE_DEFAULTS['max_pyramid_side']) if mode == 'cascade' else None
+    max_pixels = model.test_cfg.get('max_image_pixels',
+                                    DEFAULT_MAX_IMAGE_PIXELS)
     results = []
     model.test_cfg['mode'] = mode
     try:
         for start in range(0, len(images), step):
             batch = [
-                pipeline(load_image(image, start + offset))
+                pipeline(
+                    load_image(image, start + offset, max_side, max_pixels))
                 for offset, image in enumerate(images[start:start + step])
             ]
             with torch.no_grad():
                 results.extend(model.test_step(pseudo_collate(batch)))
     finally:
         model.test_cfg['mode'] = previous_mode
+    # a model built without init_face_model / init_detector has no meta
+    thresholds = attribute_thresholds(getattr(model, 'dataset_meta', None),
+                                      model.head.num_attributes)
+    for result in results:
+        add_attribute_decisions(result, thresholds)
     return results[0] if single else results
 
 

@@ -1,25 +1,46 @@
-"""The models that ship with the repository, as listed in its metafile.
+"""The models that ship with mcfa-mm, as listed in its metafile.
 
 ``configs/mcfa/metafile.yml`` follows OpenMMLab's model-index format: each
 entry of ``Models`` has a ``Name``, a ``Config`` and its ``Weights``, both
-paths relative to the repository root (the weights live in the repository,
-under ``checkpoints/``, rather than behind a URL).
+paths relative to the folder that holds ``configs/`` (the weights ship with
+the package, under ``checkpoints/``, rather than behind a URL).
+
+That folder is the checkout for an editable install (``pip install -e .``)
+and ``mcfa_mm/.mim`` for an installed wheel, where ``setup.py`` copies
+``configs/``, ``tools/``, ``checkpoints/`` and ``model-index.yml`` (the
+layout OpenMMLab packages use, and that ``mim`` reads).
 """
 import os.path as osp
 from typing import List, Optional, Tuple
 
 from mmengine.fileio import load
 
-#: The repository that holds this package (an editable install).
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: The folder of the ``mcfa_mm`` package.
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _resources_root() -> str:
+    """The folder holding ``configs/``, ``checkpoints/`` and ``tools/``.
+
+    The checkout wins when there is one: after ``pip wheel .`` in a checkout
+    ``mcfa_mm/.mim`` holds copies, which go stale as the checkout changes.
+    """
+    checkout = osp.dirname(PACKAGE_DIR)
+    if osp.isfile(osp.join(checkout, 'configs', 'mcfa', 'metafile.yml')):
+        return checkout
+    return osp.join(PACKAGE_DIR, '.mim')
+
+
+#: Where the shipped configs, checkpoints and tools are (see above).
+RESOURCES_ROOT = _resources_root()
 #: The metafile that lists the shipped models.
-METAFILE = osp.join(REPO_ROOT, 'configs', 'mcfa', 'metafile.yml')
+METAFILE = osp.join(RESOURCES_ROOT, 'configs', 'mcfa', 'metafile.yml')
 #: The model :func:`get_model` and ``init_face_model()`` use by default.
-DEFAULT_MODEL = 'mcfa-recipe_vgg16-w025-128px_celeba-multisource'
+DEFAULT_MODEL = 'mcfa-recipe_vgg16-w025-128px_bf16_celeba-extra-multisource'
 
 
 def _root_of(metafile: str) -> str:
-    """The repository root of ``<root>/configs/<algo>/metafile.yml``."""
+    """The root of ``<root>/configs/<algo>/metafile.yml``."""
     return osp.dirname(osp.dirname(osp.dirname(osp.abspath(metafile))))
 
 
@@ -27,22 +48,23 @@ def load_metafile(metafile: Optional[str] = None) -> List[dict]:
     """The ``Models`` entries of a metafile.
 
     Args:
-        metafile (str, optional): Path of the metafile; the repository's
-            ``configs/mcfa/metafile.yml`` by default.
+        metafile (str, optional): Path of the metafile; the shipped
+            ``configs/mcfa/metafile.yml`` (:data:`METAFILE`) by default.
 
     Returns:
         list[dict]: The model entries, as written.
 
     Raises:
-        FileNotFoundError: The metafile does not exist (e.g. mcfa_mm was
-            installed without its repository).
+        FileNotFoundError: The metafile does not exist (a package built
+            without its data files).
         ValueError: The file has no ``Models`` list.
     """
     metafile = metafile or METAFILE
     if not osp.isfile(metafile):
         raise FileNotFoundError(
-            f'{metafile}: model zoo metafile not found; the shipped models '
-            'need the mcfa-mm repository (pip install -e . from a clone)')
+            f'{metafile}: model zoo metafile not found; this mcfa_mm was '
+            'installed without its configs and checkpoints (install the '
+            'wheel, or pip install -e . from a clone)')
     content = load(metafile)
     models = content.get('Models') if isinstance(content, dict) else None
     if not isinstance(models, list):
@@ -72,8 +94,8 @@ def get_model(name: Optional[str] = None,
             :data:`DEFAULT_MODEL` by default.
         metafile (str, optional): As :func:`load_metafile`.
         root (str, optional): Folder the metafile's paths are relative to;
-            by default the repository holding the metafile (three levels
-            above ``configs/mcfa/metafile.yml``).
+            by default the one holding the metafile's ``configs/`` (three
+            levels above ``configs/mcfa/metafile.yml``).
 
     Returns:
         tuple[str, str]: Absolute paths of the config and the weights.
@@ -106,3 +128,25 @@ def get_model(name: Optional[str] = None,
                 'checkpoint= explicitly')
         paths.append(path)
     return paths[0], paths[1]
+
+
+def get_config_file(name: str) -> str:
+    """Absolute path of a shipped config, from any working directory.
+
+    Args:
+        name (str): Path under ``configs/``, e.g.
+            ``'mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py'`` (a
+            leading ``configs/`` is accepted).
+
+    Returns:
+        str: The config file, in the checkout or in ``mcfa_mm/.mim``.
+
+    Raises:
+        FileNotFoundError: No such config ships.
+    """
+    relative = name[len('configs/'):] if name.startswith('configs/') \
+        else name
+    path = osp.join(RESOURCES_ROOT, 'configs', relative)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: no such config ships with mcfa_mm')
+    return path

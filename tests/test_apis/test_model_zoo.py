@@ -6,7 +6,7 @@ import torch
 
 from mcfa_mm.apis import (DEFAULT_MODEL, get_model, init_face_model,
                           list_models, load_metafile)
-from mcfa_mm.apis.model_zoo import METAFILE, REPO_ROOT
+from mcfa_mm.apis.model_zoo import METAFILE, RESOURCES_ROOT, get_config_file
 
 
 def test_get_model_resolves_paths_against_the_repository(tiny_zoo):
@@ -31,9 +31,17 @@ def test_missing_metafile_is_named(tmp_path):
         load_metafile(str(tmp_path / 'configs' / 'mcfa' / 'metafile.yml'))
 
 
-def test_repository_paths():
-    assert METAFILE == osp.join(REPO_ROOT, 'configs', 'mcfa', 'metafile.yml')
-    assert osp.isfile(osp.join(REPO_ROOT, 'mcfa_mm', 'apis', 'model_zoo.py'))
+def test_resources_are_the_checkout_in_an_editable_install():
+    # a checkout wins over mcfa_mm/.mim (copies there may be stale)
+    assert METAFILE == osp.join(RESOURCES_ROOT, 'configs', 'mcfa',
+                                'metafile.yml')
+    assert osp.isfile(
+        osp.join(RESOURCES_ROOT, 'mcfa_mm', 'apis', 'model_zoo.py'))
+    name = 'mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py'
+    assert get_config_file(name) == osp.join(RESOURCES_ROOT, 'configs', name)
+    assert get_config_file('configs/' + name) == get_config_file(name)
+    with pytest.raises(FileNotFoundError, match='no such config'):
+        get_config_file('mcfa/nope.py')
 
 
 def test_init_face_model_without_arguments_is_the_shipped_model(

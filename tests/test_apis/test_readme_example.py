@@ -28,3 +28,34 @@ def test_readme_example_runs(demo_data_root, capsys, monkeypatch):
     if osp.isfile(image):
         # the shipped model finds the labelled face of the wild photo
         assert faces, printed
+
+
+def _readme_block(marker: str) -> str:
+    """The README's first python block that contains ``marker``."""
+    for block in re.findall(r'```python\n(.*?)```', open(README).read(),
+                            re.S):
+        if marker in block:
+            return block
+    raise AssertionError(f'no python block with {marker!r} in README.md')
+
+
+def test_readme_face_inferencer_example_runs(shipped_tiny, demo_data_root,
+                                             tmp_path, capsys, monkeypatch):
+    """The FaceInferencer example, on a folder of two photos (the tiny zoo
+    stands in for the shipped model: 3 faces per photo)."""
+    code = _readme_block('FaceInferencer()')
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    for path in sorted(glob.glob(f'{demo_data_root}/Img/*/*.jpg'))[:2]:
+        photos.joinpath(osp.basename(path)).write_bytes(
+            open(path, 'rb').read())
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, 'README.md', 'exec'), {})
+    printed = [
+        line for line in capsys.readouterr().out.splitlines()
+        if line.startswith('photos/')  # not MMEngine's log lines
+    ]
+    assert len(printed) == 6  # 2 photos, 3 faces each
+    assert sorted(p.name for p in (tmp_path / 'outputs' / 'preds').iterdir()
+                  ) == sorted(osp.splitext(p.name)[0] + '.json'
+                              for p in photos.iterdir())

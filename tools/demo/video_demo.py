@@ -10,8 +10,11 @@ Examples::
 
 Frames are read with :class:`mmcv.VideoReader` and written, at the input's
 frame rate and size, with OpenCV's ``VideoWriter`` (``mp4v``), as
-MMDetection's video demo does. ``--out-json`` writes one JSON line per
-processed frame (``frame``, ``faces``).
+MMDetection's video demo does, drawn by
+:meth:`mcfa_mm.apis.FaceInferencer.draw` (OpenCV) at the frame's size.
+``--out-json`` writes one JSON line per processed frame (``frame``,
+``faces``: ``bbox``, ``score``, ``keypoints`` and ``attribute_decisions``,
+in the frame's pixels).
 
 Exit status:
     0: the video was written.
@@ -29,12 +32,9 @@ import cv2
 import mmcv
 from mmengine.utils import ProgressBar
 
-import mcfa_mm  # noqa: F401  (registers the MCFA components)
-from mcfa_mm.apis import inference_faces
-from mcfa_mm.utils.face_model_args import (MODEL_LOAD_ERRORS, add_model_args,
-                                           add_prediction_args,
-                                           build_face_visualizer,
-                                           load_face_model)
+from mcfa_mm.apis import FaceInferencer  # also registers the components
+from mcfa_mm.apis.cli_args import (MODEL_LOAD_ERRORS, add_model_args,
+                                   add_prediction_args, model_args)
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -55,16 +55,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:
     add_model_args(parser)
     parser.add_argument('--out', required=True, help='output video (.mp4)')
     parser.add_argument(
-        '--every', type=int, default=1,
+        '--every',
+        type=int,
+        default=1,
         help='run the model on every N-th frame; the others are drawn '
         'with the last result')
-    parser.add_argument('--out-json',
-                        help='write one JSON line per processed frame here')
+    parser.add_argument(
+        '--out-json', help='write one JSON line per processed frame here')
     add_prediction_args(
         parser,
         mode_help="default: cascade for the shipped model, the config's "
         "test_cfg.mode for a config file",
-        topk=3, topk_help='attributes drawn per face')
+        topk=3,
+        topk_help='attributes drawn per face',
+        vis_max_side=False)
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error(f'--every must be >= 1, got {args.every}')
@@ -91,12 +95,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     reader = mmcv.VideoReader(args.video)
     if not reader.opened or reader.width == 0:
         return _error(f'{args.video}: not a video OpenCV can read')
+    config, checkpoint = model_args(args)
     try:
-        model = load_face_model(args)
+        inferencer = FaceInferencer(
+            config,
+            checkpoint,
+            device=args.device,
+            mode=args.mode,
+            show_progress=False)
     except MODEL_LOAD_ERRORS as error:
         return _error(f'cannot load the model: {error}')
-    visualizer = build_face_visualizer(model, 'video_demo', args.topk,
-                                       args.attr_thr)
 
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*'mp4v'),
@@ -105,26 +113,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _error(f'{args.out}: cannot write a video here')
     log = open(args.out_json, 'w') if args.out_json else None
     bar = ProgressBar(reader.frame_cnt, file=sys.stderr)
-    result, num_frames, num_processed = None, 0, 0
+    pred, num_frames, num_processed = None, 0, 0
     try:
         for index, frame in enumerate(reader):
             if index % args.every == 0:
-                result = inference_faces(model, frame)
+                pred = inferencer(
+                    frame, return_datasamples=True)['predictions'][0]
                 num_processed += 1
                 if log is not None:
-                    pred = result.pred_instances.cpu()
-                    keep = pred.scores > args.score_thr
-                    log.write(json.dumps(dict(
-                        frame=index,
-                        faces=[dict(bbox=b, score=s, keypoints=k)
-                               for b, s, k in zip(
-                                   pred.bboxes[keep].tolist(),
-                                   pred.scores[keep].tolist(),
-                                   pred.keypoints[keep].tolist())])) + '\n')
-            visualizer.add_datasample(
-                'frame', mmcv.bgr2rgb(frame), data_sample=result,
-                draw_gt=False, pred_score_thr=args.score_thr)
-            writer.write(mmcv.rgb2bgr(visualizer.get_image()))
+                    faces = [
+                        face for face in inferencer.pred2dict(pred)['faces']
+                        if face['score'] > args.score_thr
+                    ]
+                    for face in faces:
+                        # the decisions, not all 40 probabilities
+                        face.pop('attribute_scores', None)
+                    log.write(
+                        json.dumps(dict(frame=index, faces=faces)) + '\n')
+            # the video keeps the input's frame size: no --vis-max-side
+            writer.write(
+                inferencer.draw(
+                    frame,
+                    pred,
+                    args.score_thr,
+                    args.topk,
+                    args.attr_thr,
+                    max_side=None))
             num_frames += 1
             bar.update()
     finally:

@@ -27,8 +27,8 @@ import torch
 
 import mcfa_mm  # noqa: F401  (registers the MCFA components)
 from mcfa_mm.apis import CropFaceNet, SNetFaceMap, export_onnx
-from mcfa_mm.utils.face_model_args import (MODEL_LOAD_ERRORS, add_model_args,
-                                           load_face_model)
+from mcfa_mm.apis.cli_args import (MODEL_LOAD_ERRORS, add_model_args,
+                                   load_face_model)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> Namespace:

@@ -1,29 +1,42 @@
 """Turn a training checkpoint into a model-zoo file, as OpenMMLab does.
 
 Keeps only the weights (``state_dict``) and a small ``meta``: the dataset
-meta (the 40 attribute names, landmark names and flip pairs), the name of
-the config it was trained with, the iteration and the library versions.
+meta (the 40 attribute names, landmark names and flip pairs, and with
+``--attribute-thresholds`` the per-attribute decision thresholds), the name
+of the config it was trained with, the iteration and the library versions.
 The optimizer state and the message hub go. Every value is a tensor or a
 plain Python type, so the file loads with ``torch.load(weights_only=True)``
 without any allow-list. The file is named
 ``<model name>_<YYYYMMDD>-<first 8 hex of its sha256>.pth``.
 
+The thresholds (``--attribute-thresholds``, a JSON file: the one
+``AttributeAccuracy(fit_thresholds_to=...)`` writes on CelebA val, whose
+``thresholds`` maximise each attribute's balanced accuracy, or a plain
+``{name: threshold}``) go to ``meta['dataset_meta']['attribute_thresholds']``
+as ``{name: threshold}``: MMDetection's ``init_detector`` and
+``DetInferencer`` copy ``dataset_meta`` into ``model.dataset_meta``, where
+:func:`mcfa_mm.apis.inference_faces` and ``FaceInferencer`` read them to
+decide each attribute (0.5 for a checkpoint without them).
+
 Example:
     python tools/model_converters/publish_model.py \
         work_dirs/recipe_main/iter_4500.pth checkpoints/ \
         --name mcfa-recipe_vgg16-w025-128px_celeba-multisource \
-        --config configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-4500i_celeba-multisource.py
+        --config configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-4500i_celeba-multisource.py \
+        --attribute-thresholds work_dirs/recipe_main/celeba_val_thresholds.json
 """
 import argparse
 import hashlib
+import json
 import os
 import os.path as osp
 import time
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 
 import mcfa_mm
+from mcfa_mm.apis import normalize_attribute_thresholds
 from mcfa_mm.datasets.metainfo import CELEBA_ATTRIBUTES, face_metainfo
 from mcfa_mm.utils import load_weights_only
 
@@ -35,7 +48,49 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--name', required=True, help='model name')
     parser.add_argument('--config', required=True,
                         help='the config the model was trained with')
+    parser.add_argument(
+        '--attribute-thresholds', metavar='JSON',
+        help='per-attribute decision thresholds fitted on validation: the '
+        'JSON AttributeAccuracy(fit_thresholds_to=...) writes (its '
+        '"thresholds"), or {name: threshold}')
     return parser.parse_args(argv)
+
+
+def read_thresholds(path: str) -> Union[Dict[str, float], Sequence[float]]:
+    """The thresholds of a JSON file, by name when it names them.
+
+    Args:
+        path (str): ``{"attribute_names": [...], "thresholds": [...]}``
+            (as ``AttributeAccuracy(fit_thresholds_to=...)`` writes it),
+            ``{name: threshold}`` or a plain list in attribute order.
+
+    Returns:
+        dict[str, float] | list[float]: As the file holds them; validated
+        by :func:`normalize_attribute_thresholds` when published.
+
+    Raises:
+        ValueError: The file is no JSON of those forms.
+    """
+    with open(path) as file:
+        try:
+            content = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path}: not JSON ({error})') from error
+    if isinstance(content, dict) and 'thresholds' in content:
+        names = content.get('attribute_names')
+        values = content['thresholds']
+        if names is None:
+            return values
+        if not isinstance(names, list) or not isinstance(values, list) \
+                or len(names) != len(values):
+            raise ValueError(f'{path}: "attribute_names" and "thresholds" '
+                             'must be lists of one length')
+        return dict(zip(names, values))
+    if isinstance(content, (dict, list)):
+        return content
+    raise ValueError(f'{path}: expected {{name: threshold}}, a list or '
+                     f'{{"attribute_names", "thresholds"}}, got '
+                     f'{type(content).__name__}')
 
 
 def plain(value: Any) -> Any:
@@ -49,7 +104,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-def publish(in_file: str, out_dir: str, name: str, config: str) -> str:
+def publish(in_file: str,
+            out_dir: str,
+            name: str,
+            config: str,
+            attribute_thresholds: Optional[Union[Dict[str, float],
+                                                 Sequence[float]]] = None
+            ) -> str:
     """Write the published checkpoint and return its path.
 
     Args:
@@ -57,9 +118,15 @@ def publish(in_file: str, out_dir: str, name: str, config: str) -> str:
         out_dir (str): Output folder.
         name (str): Model name, the file name's prefix.
         config (str): The training config (stored as a repository path).
+        attribute_thresholds (dict | list, optional): One decision
+            threshold per attribute (by name, or in attribute order),
+            stored as ``{name: threshold}`` in the dataset meta.
 
     Returns:
         str: The written file.
+
+    Raises:
+        ValueError: The thresholds do not fit the attribute names.
     """
     checkpoint = load_weights_only(in_file)
     old_meta = checkpoint.get('meta', {})
@@ -68,6 +135,10 @@ def publish(in_file: str, out_dir: str, name: str, config: str) -> str:
     if 'attribute_names' not in dataset_meta or len(
             dataset_meta['attribute_names']) != len(CELEBA_ATTRIBUTES):
         dataset_meta = face_metainfo(list(CELEBA_ATTRIBUTES))
+    if attribute_thresholds is not None:
+        dataset_meta['attribute_thresholds'] = normalize_attribute_thresholds(
+            attribute_thresholds, dataset_meta['attribute_names'],
+            'attribute thresholds')
     state_dict = {
         key: value.detach().clone().contiguous()
         for key, value in checkpoint['state_dict'].items()
@@ -94,7 +165,11 @@ def publish(in_file: str, out_dir: str, name: str, config: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    out_file = publish(args.in_file, args.out_dir, args.name, args.config)
+    thresholds = (
+        read_thresholds(args.attribute_thresholds)
+        if args.attribute_thresholds else None)
+    out_file = publish(args.in_file, args.out_dir, args.name, args.config,
+                       thresholds)
     with open(out_file, 'rb') as file:
         digest = hashlib.sha256(file.read()).hexdigest()
     print(f'{out_file}\nsha256 {digest}\nsize '

@@ -2,6 +2,8 @@
 # Data roots come from one environment variable per dataset (or
 # --cfg-options), defaulting to ../shared/data/<name> beside the repository.
 celeba_root = '{{$MCFA_CELEBA_ROOT:../shared/data/celeba}}/'
+# more CelebA training crops (train partition only), in celeba_root's layout
+celeba_extra_root = '{{$MCFA_CELEBA_EXTRA_ROOT:../shared/data/celeba_extra}}/'
 lfwa_root = '{{$MCFA_LFWA_ROOT:../shared/data/lfwa}}/'
 wild_root = '{{$MCFA_WILD_ROOT:../shared/data/wild}}/'
 input_size = 224
@@ -31,15 +33,21 @@ mining_train_pipeline = [
     dict(type='FaceColorJitter', prob=0.5),
     dict(type='PackFaceInputs')
 ]
+# The test pipelines load with LoadFaceImageFromFile (a bad image fails
+# naming the file) under the name MMDetection's DetInferencer looks for,
+# 'LoadImageFromFile', in mcfa_mm's own registry scope: DetInferencer then
+# runs these configs unchanged (see mcfa_mm/registry.py).
+test_load_image = dict(
+    type='LoadImageFromFile', _scope_='mcfa_mm', backend_args=backend_args)
 crop_test_pipeline = [
-    dict(type='LoadFaceImageFromFile', backend_args=backend_args),
+    test_load_image,
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
     dict(type='PackFaceInputs')
 ]
 # Photos with a face box, evaluated in crop mode: crop around the box.
 boxed_test_pipeline = [
-    dict(type='LoadFaceImageFromFile', backend_args=backend_args),
+    test_load_image,
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(type='CropFace', enlarge=1.1),
     dict(type='FaceResize', scale=(input_size, input_size), keep_ratio=False),
@@ -75,7 +83,7 @@ wild_train, wild_val, wild_test = splits(
 # resize; the raw annotations ride along for CocoMetric (it converts them to
 # COCO itself when ann_file is None). `split='val'` runs on the carved val.
 cascade_test_pipeline = [
-    dict(type='LoadFaceImageFromFile'),
+    test_load_image,
     dict(type='LoadFaceAnnotations', num_attributes=num_attributes),
     dict(
         type='PackFaceInputs',
