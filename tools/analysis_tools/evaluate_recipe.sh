@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Every number of the recipe's model in docs/benchmarks.md, in the order the
+# Every number of the recipe's model in docs/study_log.md, in the order the
 # rules ask: choices on validation first, then each test split once.
 #
 #   bash tools/analysis_tools/evaluate_recipe.sh CHECKPOINT [OUT_DIR]
 #
 # Writes each run's metrics JSON under OUT_DIR (default docs/bench/recipe)
 # and the attribute thresholds fitted on CelebA val beside the checkpoint.
-# A study arm (docs/benchmarks.md, round 3) sets STUDY=1 (no LFWA cascade,
+# A study arm (docs/study_log.md, round 3) sets STUDY=1 (no LFWA cascade,
 # no zoo check), CONFIG=its training config, and ATTRIBUTES_ONLY=1 for a
 # model without the face / box / landmark tasks (attribute numbers only),
 # NO_CASCADE=1 to stop before the whole-photo cascade, and MODEL_OPTIONS=
 # the cfg-options that make the other test configs build CONFIG's model
 # (e.g. model.head.task_weighting.type=UncertaintyTaskWeighting); FLIP=0 no flip test.
+# PRECISION=bf16 predicts under CPU bfloat16 autocast (test_cfg.precision).
+# SPLITS=val runs the validation splits only (CelebA val, carved LFWA and
+# wild val, crop and cascade), to choose settings before any test split.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CKPT=$1
 OUT=${2:-docs/bench/recipe}
 PY=${PY:-.venv/bin/python}
-RECIPE=${CONFIG:-configs/mcfa/mcfa-recipe_vgg16-w025-128px_1xb32-4500i_celeba-multisource.py}
+RECIPE=${CONFIG:-configs/mcfa/mcfa-recipe_vgg16-w025-128px_bf16_1xb32-8500i_celeba-extra-multisource.py}
 CASCADE=configs/mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py
 THRESHOLDS=${THRESHOLDS:-${CKPT%.pth}_attribute_thresholds.json}
 mkdir -p "$OUT"
@@ -27,9 +30,10 @@ if [[ ${ATTRIBUTES_ONLY:-0} == 1 ]]; then
 fi
 
 FLIP_OPTION=model.test_cfg.flip=$([[ ${FLIP:-1} == 1 ]] && echo True || echo False)
+PRECISION_OPTION=model.test_cfg.precision=${PRECISION:-fp32}
 run() {  # name config [cfg-options...]: test, keep the metrics JSON
     local name=$1 config=$2; shift 2
-    set -- "$@" "$FLIP_OPTION"
+    set -- "$@" "$FLIP_OPTION" "$PRECISION_OPTION"
     local work=work_dirs/eval/$(basename "$OUT")/$name
     rm -rf "$work"; mkdir -p "$(dirname "$work")"
     "$PY" tools/test.py "$config" "$CKPT" --work-dir "$work" \
@@ -38,6 +42,17 @@ run() {  # name config [cfg-options...]: test, keep the metrics JSON
     cp "$(ls "$work"/*/*.json | tail -1)" "$OUT/$name.json"
     echo "$name: $(cat "$OUT/$name.json")"
 }
+
+CARVED_VAL=(test_dataloader.dataset.split=val test_dataloader.dataset.val_fraction=0.1)
+if [[ ${SPLITS:-test} == val ]]; then
+    run celeba_val "$RECIPE" test_dataloader.dataset.split=val
+    run lfwa_val configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py \
+        "${CARVED_VAL[@]}" "${MODEL_OPTIONS[@]}"
+    run wild_crop_val configs/mcfa/mcfa_vgg16-w025-128px_crop_wild.py \
+        "${CARVED_VAL[@]}" "${MODEL_OPTIONS[@]}"
+    run wild_cascade_val "$CASCADE" "${CARVED_VAL[@]}" "${MODEL_OPTIONS[@]}"
+    exit 0
+fi
 
 # validation: fit per-attribute thresholds on CelebA val
 run celeba_val "$RECIPE" test_dataloader.dataset.split=val \
