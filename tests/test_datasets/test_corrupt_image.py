@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from mmcv.transforms import LoadImageFromFile
 
+from mcfa_mm.testing import write_png_bomb
 from mcfa_mm.utils import FaceImageError
 from mmdet.registry import DATASETS, TRANSFORMS
 
@@ -102,23 +103,9 @@ def test_image_gone_before_training_fails_at_build(demo_copy):
 
 
 def _png_bomb(path, width=20_000, height=20_000):
-    """A grey PNG of ``width`` x ``height`` zeros: a few hundred KB on disk
-    (zlib squeezes the zero rows 1000:1), 400 MP once decoded."""
-    import struct
-    import zlib
-
-    def chunk(kind, body):
-        return (struct.pack('>I', len(body)) + kind + body +
-                struct.pack('>I', zlib.crc32(kind + body) & 0xffffffff))
-
-    compressor = zlib.compressobj(9)
-    row = bytes(width + 1)  # filter byte 0, then the pixels
-    idat = b''.join(compressor.compress(row) for _ in range(height))
-    idat += compressor.flush()
-    with open(path, 'wb') as file:
-        file.write(b'\x89PNG\r\n\x1a\n' + chunk(
-            b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)) +
-            chunk(b'IDAT', idat) + chunk(b'IEND', b''))
+    """A grey PNG of ``width`` x ``height`` zeros: a few hundred KB on disk,
+    400 MP once decoded."""
+    write_png_bomb(str(path), width, height)
     return str(path)
 
 

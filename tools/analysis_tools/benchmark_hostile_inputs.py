@@ -41,16 +41,16 @@ import argparse
 import json
 import os
 import os.path as osp
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from typing import Dict, List, Optional, Sequence
 
 import cv2
+
+from mcfa_mm.testing import write_png_bomb
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_WILD = osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild')
@@ -81,25 +81,6 @@ except FaceImageError as exc:
 seconds = time.perf_counter() - start
 print(json.dumps(dict(seconds=seconds, error=error, rss_before_mb=before)))
 '''
-
-
-def png_bomb(path: str, width: int = 20_000, height: int = 20_000) -> int:
-    """Write a ``width`` x ``height`` grey PNG of zeros, streamed row by
-    row through zlib (never held decoded); returns its size in bytes."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack('>I', len(body)) + kind + body +
-                struct.pack('>I', zlib.crc32(kind + body) & 0xffffffff))
-
-    compressor = zlib.compressobj(9)
-    row = bytes(width + 1)  # filter byte 0, then the pixels
-    idat = b''.join(compressor.compress(row) for _ in range(height))
-    idat += compressor.flush()
-    with open(path, 'wb') as file:
-        file.write(b'\x89PNG\r\n\x1a\n' + chunk(
-            b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)) +
-            chunk(b'IDAT', idat) + chunk(b'IEND', b''))
-    return osp.getsize(path)
 
 
 def first_wild_test_photo(wild_root: str) -> str:
@@ -304,11 +285,6 @@ def judge(name: str, seconds: Optional[float], memory: float,
     return verdict
 
 
-def _jsonable(value):
-    """A numpy scalar as its Python value (``machine_info`` has some)."""
-    return value.item() if hasattr(value, 'item') else str(value)
-
-
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config', default=None,
@@ -330,12 +306,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     work = tempfile.mkdtemp(prefix='hostile_')
-    from mcfa_mm.utils.benchmarking import machine_info
+    from mcfa_mm.utils.benchmarking import machine_info, write_report
     report: Dict = dict(machine=machine_info(), work_dir=work,
                         model=args.config or 'shipped', inputs={})
     bomb = osp.join(work, 'bomb.png')
     report['inputs']['bomb'] = dict(
-        width=20_000, height=20_000, bytes=png_bomb(bomb))
+        width=20_000, height=20_000, bytes=write_png_bomb(bomb))
     source = first_wild_test_photo(args.wild_root)
     warmup = osp.join(work, 'warmup.jpg')
     upscaled_jpeg(source, warmup, (400, 400))
@@ -382,13 +358,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         import shutil
         shutil.rmtree(work, ignore_errors=True)
         report.pop('work_dir')
-    text = json.dumps(report, indent=1, default=_jsonable)
-    print(text)
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as file:
-            file.write(text + '\n')
-    return report
+    return write_report(report, args.out)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,6 @@ Examples::
 """
 import argparse
 import gc
-import json
 import os
 import os.path as osp
 import resource
@@ -253,11 +252,6 @@ def video_progress(samples: List[tuple], frames: int) -> dict:
         rss_growth_last_two_thirds=growth(thirds[1], thirds[2]))
 
 
-def _jsonable(value):
-    """A numpy scalar as its Python value (``machine_info`` has some)."""
-    return value.item() if hasattr(value, 'item') else str(value)
-
-
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--mode', choices=('photos', 'video', 'both'),
@@ -294,7 +288,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
     if args.passes < 2:
         raise SystemExit('--passes must be at least 2 (flatness compares '
                          'the last two)')
-    from mcfa_mm.utils.benchmarking import machine_info
+    from mcfa_mm.utils.benchmarking import machine_info, write_report
     report: Dict = dict(machine=machine_info(), model=dict(
         config=args.config or 'shipped', checkpoint=args.checkpoint),
         max_growth=args.max_growth)
@@ -306,13 +300,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
         part['flat'] and not part.get('errors') and
         part.get('returncode', 0) == 0
         for key, part in report.items() if key in ('photos', 'video'))
-    text = json.dumps(report, indent=1, default=_jsonable)
-    print(text)
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as file:
-            file.write(text + '\n')
-    return report
+    return write_report(report, args.out)
 
 
 if __name__ == '__main__':
