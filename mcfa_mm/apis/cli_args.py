@@ -13,6 +13,7 @@ from typing import Tuple, Type
 import torch
 
 from ..visualization.face_drawer import DEFAULT_MAX_SIDE
+from .face_inferencer import FaceInferencer
 from .inference import init_face_model
 
 #: What loading a model raises when it cannot (a missing or unreadable
@@ -116,6 +117,22 @@ def model_args(args: argparse.Namespace) -> Tuple[str, str]:
             getattr(args, 'checkpoint_opt', None) or args.checkpoint)
 
 
+def face_inferencer_from_args(args: argparse.Namespace) -> FaceInferencer:
+    """The :class:`FaceInferencer` of the model the arguments name.
+
+    Args:
+        args (argparse.Namespace): As :func:`model_args`, plus ``device``
+            and ``mode``.
+
+    Returns:
+        FaceInferencer: Without its own progress bar (the commands print
+        their own).
+    """
+    config, checkpoint = model_args(args)
+    return FaceInferencer(config, checkpoint, device=args.device,
+                          mode=args.mode, show_progress=False)
+
+
 def load_face_model(args: argparse.Namespace) -> torch.nn.Module:
     """The model that the arguments of :func:`add_model_args` name.
 
@@ -140,5 +157,5 @@ def load_face_model(args: argparse.Namespace) -> torch.nn.Module:
 
 __all__ = [
     'MODEL_LOAD_ERRORS', 'add_model_args', 'add_prediction_args', 'model_args',
-    'load_face_model'
+    'face_inferencer_from_args', 'load_face_model'
 ]

@@ -39,8 +39,8 @@ from mmengine.utils import ProgressBar
 from ..datasets.metainfo import LANDMARK_NAMES
 from ..utils import FaceImageError
 from .cli_args import (MODEL_LOAD_ERRORS, add_model_args, add_prediction_args,
-                       model_args)
-from .face_inferencer import FaceInferencer, list_images
+                       face_inferencer_from_args)
+from .face_inferencer import list_images
 
 EXIT_OK, EXIT_FAILED_IMAGES, EXIT_USAGE = 0, 1, 2
 
@@ -197,14 +197,8 @@ def main(argv: Optional[Sequence[str]] = None,
             'error: --out-file needs a single image; use --out-dir',
             file=sys.stderr)
         return EXIT_USAGE
-    config, checkpoint = model_args(args)
     try:
-        inferencer = FaceInferencer(
-            config,
-            checkpoint,
-            device=args.device,
-            mode=args.mode,
-            show_progress=False)
+        inferencer = face_inferencer_from_args(args)
     except MODEL_LOAD_ERRORS as error:
         print(
             f'error: cannot load the model: {one_line(error)}',

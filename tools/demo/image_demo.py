@@ -15,14 +15,9 @@ Examples::
 
 For each image it prints the faces and writes the annotated picture to
 ``OUT_DIR/vis/`` (longer side at most ``--vis-max-side``, 1280 px) and one
-JSON line (``image``, ``faces`` or ``error``) to ``OUT_DIR/faces.jsonl``.
-
-Exit status:
-    0: every image was processed (with or without faces).
-    1: some images failed (each is named on its own line); the others
-       were processed.
-    2: usage or model error: bad arguments, nothing matched the input, or
-       the model could not be loaded.
+JSON line (``image``, ``faces`` or ``error``) to ``OUT_DIR/faces.jsonl``;
+exit status 0, 1 (some images failed) or 2 (usage or model error), as
+:mod:`mcfa_mm.apis.face_cli` documents.
 """
 import sys
 

@@ -32,9 +32,10 @@ import cv2
 import mmcv
 from mmengine.utils import ProgressBar
 
-from mcfa_mm.apis import FaceInferencer  # also registers the components
+import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.apis.cli_args import (MODEL_LOAD_ERRORS, add_model_args,
-                                   add_prediction_args, model_args)
+                                   add_prediction_args,
+                                   face_inferencer_from_args)
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -95,14 +96,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     reader = mmcv.VideoReader(args.video)
     if not reader.opened or reader.width == 0:
         return _error(f'{args.video}: not a video OpenCV can read')
-    config, checkpoint = model_args(args)
     try:
-        inferencer = FaceInferencer(
-            config,
-            checkpoint,
-            device=args.device,
-            mode=args.mode,
-            show_progress=False)
+        inferencer = face_inferencer_from_args(args)
     except MODEL_LOAD_ERRORS as error:
         return _error(f'cannot load the model: {error}')
 
