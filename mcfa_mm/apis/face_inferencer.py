@@ -36,11 +36,10 @@ from mmengine.utils import scandir
 from rich.progress import track
 
 from mmdet.structures import DetDataSample
-from ..models.detectors.cascade import CASCADE_DEFAULTS
-from ..utils.image_io import DEFAULT_MAX_IMAGE_PIXELS
 from ..visualization.face_drawer import DEFAULT_MAX_SIDE, draw_faces
 from .attribute_decisions import add_attribute_decisions, attribute_thresholds
-from .inference import build_inference_pipeline, init_face_model, load_image
+from .inference import (build_inference_pipeline, decode_limits,
+                        init_face_model, load_image)
 from .model_zoo import DEFAULT_MODEL, get_model
 
 InputType = Union[str, np.ndarray]
@@ -217,17 +216,6 @@ class FaceInferencer(BaseInferencer):
                 names.append(osp.basename(str(item)))
         return names
 
-    def _decode_limits(self) -> Tuple[Optional[int], Optional[int]]:
-        """Longest side a file is decoded to, and its pixel limit, as
-        :func:`~mcfa_mm.apis.inference_faces` decodes: the cascade never
-        searches more than ``max_pyramid_side``."""
-        test_cfg = self.model.test_cfg
-        max_side = test_cfg.get('max_pyramid_side',
-                                CASCADE_DEFAULTS['max_pyramid_side']) \
-            if test_cfg['mode'] == 'cascade' else None
-        return max_side, test_cfg.get('max_image_pixels',
-                                      DEFAULT_MAX_IMAGE_PIXELS)
-
     def preprocess(self,
                    inputs: list,
                    batch_size: int = 1,
@@ -247,7 +235,8 @@ class FaceInferencer(BaseInferencer):
             FaceImageError: A file is missing, empty, truncated, too large
                 or no image.
         """
-        max_side, max_pixels = self._decode_limits()
+        max_side, max_pixels = decode_limits(self.model.test_cfg,
+                                             self.model.test_cfg['mode'])
         for start in range(0, len(inputs), batch_size):
             chunk = []
             for offset, item in enumerate(inputs[start:start + batch_size]):

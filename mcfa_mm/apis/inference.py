@@ -1,6 +1,6 @@
 """Run a trained MCFA on images: every face, its landmarks and attributes."""
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -168,6 +168,27 @@ def load_image(image: ImageType,
                 scale_factor=scale_factor)
 
 
+def decode_limits(test_cfg: dict,
+                  mode: str) -> Tuple[Optional[int], Optional[int]]:
+    """How files are decoded for a model: the longest side to decode to
+    (the cascade never searches more than ``max_pyramid_side``, so a large
+    JPEG is decoded reduced to it; None in crop mode) and the largest image
+    accepted (``max_image_pixels``).
+
+    Args:
+        test_cfg (dict): The model's ``test_cfg``.
+        mode (str): ``'cascade'`` or ``'crop'``.
+
+    Returns:
+        tuple: ``max_side`` and ``max_image_pixels`` for :func:`load_image`.
+    """
+    max_side = test_cfg.get(
+        'max_pyramid_side',
+        CASCADE_DEFAULTS['max_pyramid_side']) if mode == 'cascade' else None
+    return max_side, test_cfg.get('max_image_pixels',
+                                  DEFAULT_MAX_IMAGE_PIXELS)
+
+
 def inference_faces(model: torch.nn.Module,
                     images: Union[ImageType, Sequence[ImageType]],
                     mode: Optional[str] = None,
@@ -230,12 +251,7 @@ def inference_faces(model: torch.nn.Module,
     pipeline = build_inference_pipeline(mode, model.input_size)
     # whole images differ in size: one per batch in cascade mode
     step = batch_size if mode == 'crop' else 1
-    # the cascade never searches more than max_pyramid_side: decode no more
-    max_side = model.test_cfg.get(
-        'max_pyramid_side',
-        CASCADE_DEFAULTS['max_pyramid_side']) if mode == 'cascade' else None
-    max_pixels = model.test_cfg.get('max_image_pixels',
-                                    DEFAULT_MAX_IMAGE_PIXELS)
+    max_side, max_pixels = decode_limits(model.test_cfg, mode)
     results = []
     model.test_cfg['mode'] = mode
     try:
