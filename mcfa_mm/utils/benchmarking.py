@@ -260,6 +260,23 @@ def evaluate_dataset(model: torch.nn.Module, dataset_cfg: dict,
     return evaluator.evaluate(len(dataset))
 
 
+def wild_test_infos(wild_root: str,
+                    count: Optional[int] = None) -> List[dict]:
+    """Data infos (``img_path``, ``instances`` with ``bbox``) of the first
+    ``count`` photos of the wild test split (all when None).
+
+    Raises:
+        ValueError: The split has no photo under ``wild_root``.
+    """
+    dataset = DATASETS.build(
+        dict(type='WildFaceDataset', data_root=wild_root, split='test',
+             pipeline=[], test_mode=True))
+    total = len(dataset) if count is None else min(count, len(dataset))
+    if total == 0:
+        raise ValueError(f'no test photos under {wild_root}')
+    return [dataset.get_data_info(index) for index in range(total)]
+
+
 def faces_found(gt_boxes: Any, boxes: Any, iou: float = 0.5) -> int:
     """How many of ``gt_boxes`` some box of ``boxes`` overlaps at ``iou``
     or more (both ``(N, 4)`` x1, y1, x2, y2: tensors or arrays)."""

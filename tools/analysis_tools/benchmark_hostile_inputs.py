@@ -87,23 +87,17 @@ def first_wild_test_photo(wild_root: str) -> str:
     """The first 400 x 400 photo of the wild test split (the largest
     size the set has), else its first photo."""
     import mcfa_mm  # noqa: F401  (registers the datasets)
-    from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-    dataset = DATASETS.build(
-        dict(type='WildFaceDataset', data_root=wild_root, split='test',
-             pipeline=[], test_mode=True))
     from PIL import Image
-    first = None
-    for index in range(min(len(dataset), 200)):
-        path = dataset.get_data_info(index)['img_path']
-        first = first or path
+
+    from mcfa_mm.utils.benchmarking import wild_test_infos
+    register_all_modules(init_default_scope=True)
+    paths = [info['img_path'] for info in wild_test_infos(wild_root, 200)]
+    for path in paths:
         with Image.open(path) as image:  # the header only
             if min(image.size) >= 400:
                 return path
-    if first is None:
-        raise ValueError(f'no test photos under {wild_root}')
-    return first
+    return paths[0]
 
 
 def upscaled_jpeg(source: str, path: str, size: Sequence[int]) -> int:

@@ -44,9 +44,8 @@ from mcfa_mm.models.detectors.cascade import CASCADE_DEFAULTS
 from mcfa_mm.utils import read_image
 from mcfa_mm.utils.image_io import read_image_header, reduction_factor
 from mcfa_mm.utils.benchmarking import (REPO_ROOT, faces_found, machine_info,
-                                        write_report)
+                                        wild_test_infos, write_report)
 from mmdet.apis import init_detector
-from mmdet.registry import DATASETS
 from mmdet.structures.bbox import bbox_overlaps
 
 DEFAULT_WILD = osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild')
@@ -59,17 +58,9 @@ CONTEXT = 1.5
 def wild_faces(wild_root: str, count: int) -> List[tuple]:
     """``(BGR photo, x1 y1 x2 y2 face box)`` of the first ``count``
     labelled faces of the wild test split."""
-    dataset = DATASETS.build(
-        dict(type='WildFaceDataset', data_root=wild_root, split='test',
-             pipeline=[], test_mode=True))
-    faces = []
-    for index in range(min(count, len(dataset))):
-        info = dataset.get_data_info(index)
-        faces.append((read_image(info['img_path']),
-                      np.array(info['instances'][0]['bbox'], np.float64)))
-    if not faces:
-        raise ValueError(f'no test faces under {wild_root}')
-    return faces
+    return [(read_image(info['img_path']),
+             np.array(info['instances'][0]['bbox'], np.float64))
+            for info in wild_test_infos(wild_root, count)]
 
 
 def face_patch(image: np.ndarray, box: np.ndarray, side: int) -> tuple:

@@ -36,9 +36,9 @@ from mcfa_mm.testing import random_face_samples
 from mcfa_mm.utils.benchmarking import (add_common_args, faces_found,
                                         interleaved, load_config,
                                         machine_info, median, start_benchmark,
-                                        write_report)
+                                        wild_test_infos, write_report)
 from mcfa_mm.utils.complexity import count_macs
-from mmdet.registry import DATASETS, MODELS
+from mmdet.registry import MODELS
 
 DEFAULT_CONFIG = ('configs/mcfa/mcfa-recipe_vgg16-w025-128px_bf16_1xb32-'
                   '8500i_celeba-extra-multisource.py')
@@ -115,15 +115,12 @@ def predict_arms(models: dict, batch: int) -> tuple:
 
 def wild_photos(root: str, count: int) -> tuple:
     """The first ``count`` wild test photos (BGR arrays) and their boxes."""
-    dataset = DATASETS.build(
-        dict(type='WildFaceDataset', data_root=root, split='test',
-             lazy_init=False))
-    images, boxes = [], []
-    for index in range(min(count, len(dataset))):
-        info = dataset.get_data_info(index)
-        images.append(cv2.imread(info['img_path']))
-        boxes.append(np.array([i['bbox'] for i in info['instances']],
-                              np.float32).reshape(-1, 4))
+    infos = wild_test_infos(root, count)
+    images = [cv2.imread(info['img_path']) for info in infos]
+    boxes = [
+        np.array([i['bbox'] for i in info['instances']],
+                 np.float32).reshape(-1, 4) for info in infos
+    ]
     return images, boxes
 
 

@@ -69,15 +69,8 @@ def peak_rss_mb() -> float:
 
 def wild_test_photos(wild_root: str, limit: Optional[int]) -> List[str]:
     """Paths of the wild test split's photos, the first ``limit``."""
-    from mmdet.registry import DATASETS
-    dataset = DATASETS.build(
-        dict(type='WildFaceDataset', data_root=wild_root, split='test',
-             pipeline=[], test_mode=True))
-    count = len(dataset) if limit is None else min(limit, len(dataset))
-    paths = [dataset.get_data_info(i)['img_path'] for i in range(count)]
-    if not paths:
-        raise ValueError(f'no test photos under {wild_root}')
-    return paths
+    from mcfa_mm.utils.benchmarking import wild_test_infos
+    return [info['img_path'] for info in wild_test_infos(wild_root, limit)]
 
 
 def growth(before: Optional[float], after: Optional[float]
