@@ -115,7 +115,7 @@ def demo_data_root(tmp_path_factory) -> str:
     48 images: faces with box, landmarks and attributes, plus face-free
     backgrounds, split 32 / 8 / 8 into train / val / test.
     """
-    from mcfa_mm.testing import generate_demo_faces
+    from mcfa_mm.datasets import generate_demo_faces
     root = str(tmp_path_factory.mktemp('demo_faces'))
     generate_demo_faces(root, num_images=48, seed=0)
     return root
@@ -152,4 +152,6 @@ def data_env(fake_roots, monkeypatch) -> Dict[str, str]:
     """Point every config's data root at :func:`fake_roots`."""
     for key in ('celeba', 'lfwa', 'wild', 'demo'):
         monkeypatch.setenv(f'MCFA_{key.upper()}_ROOT', fake_roots[key])
+    # the second CelebA root of the round-6 configs: the same fake layout
+    monkeypatch.setenv('MCFA_CELEBA_EXTRA_ROOT', fake_roots['celeba'])
     return fake_roots

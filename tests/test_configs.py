@@ -9,7 +9,9 @@ from mcfa_mm.testing import write_fake_layouts
 from mmdet.registry import DATASETS, MODELS
 
 CONFIG_ROOT = osp.join(osp.dirname(__file__), '..', 'configs')
-CONFIGS = sorted(glob.glob(osp.join(CONFIG_ROOT, 'mcfa', '*.py')))
+#: The model configs: what users train and test with (configs/mcfa) and the
+#: study arms (configs/mcfa_study).
+CONFIGS = sorted(glob.glob(osp.join(CONFIG_ROOT, 'mcfa*', '*.py')))
 
 
 @pytest.fixture(scope='module')
@@ -34,8 +36,9 @@ def _hard_negatives(fake_roots, folder) -> str:
 
 
 def _mcfa_config(name: str) -> Config:
-    """A config under configs/mcfa, by file name."""
-    return Config.fromfile(osp.join(CONFIG_ROOT, 'mcfa', name))
+    """A config under configs/mcfa or configs/mcfa_study, by file name."""
+    path, = [c for c in CONFIGS if osp.basename(c) == name]
+    return Config.fromfile(path)
 
 
 def _load(config, fake_roots, monkeypatch):
@@ -43,6 +46,7 @@ def _load(config, fake_roots, monkeypatch):
     for key, env in (('celeba', 'MCFA_CELEBA_ROOT'),
                      ('lfwa', 'MCFA_LFWA_ROOT'), ('wild', 'MCFA_WILD_ROOT'),
                      ('demo', 'MCFA_DEMO_ROOT'),
+                     ('celeba', 'MCFA_CELEBA_EXTRA_ROOT'),
                      ('celeba_full', 'MCFA_CELEBA_FULL_ROOT')):
         monkeypatch.setenv(env, fake_roots[key])
     return Config.fromfile(config)
@@ -94,8 +98,9 @@ def test_recipe_config_keeps_its_losses_and_cascade_settings():
     assert head.loss_bbox.type == 'L1Loss'
     assert head.loss_weights.face_cls == 2.0
     assert head.loss_attr.scale_by_num_attributes
-    assert recipe.model.test_cfg.min_face_size == 40
-    assert recipe.model.test_cfg.max_per_img == 20
+    # the cascade's own defaults but for the faces kept per photo
+    assert recipe.model.test_cfg.cascade == dict(max_per_img=20)
+    assert recipe.model.test_cfg.flip
 
 
 def test_two_core_recipe_is_the_recipe_with_a_longer_schedule():
@@ -224,5 +229,63 @@ def test_every_config_with_loaders_is_checked():
     names = {osp.basename(c) for c in checked}
     assert {'lfwa.py', 'wild_faces.py', 'mcfa_vgg16_8xb32-10e_lfwa.py',
             'mcfa_vgg16-w025-128px_crop_wild.py',
+            'mcfa-recipe_vgg16-w025-128px_bf16_crop_wild.py',
             'yolox_nano_1xb16-1h_wild-lfwa-faces.py'} <= names
     assert len(checked) >= len(CONFIGS)
+
+
+def _config_bases(path: str) -> list:
+    """The config files ``path`` names in ``_base_`` (mmdet's own left
+    out), as absolute paths."""
+    bases = Config._get_base_files(path)
+    return [
+        osp.normpath(osp.join(osp.dirname(path), base)) for base in bases
+        if '::' not in base
+    ]
+
+
+def _config_depth(path: str) -> int:
+    """Configs outside ``_base_`` on the longest inheritance chain from
+    ``path`` (itself included): 1 for a config built from bases only."""
+    below = [_config_depth(base) for base in _config_bases(path)]
+    own = 0 if f'{osp.sep}_base_{osp.sep}' in path else 1
+    return own + max(below, default=0)
+
+
+USER_CONFIGS = sorted(glob.glob(osp.join(CONFIG_ROOT, 'mcfa', '*.py')))
+
+
+@pytest.mark.parametrize('config', USER_CONFIGS, ids=osp.basename)
+def test_user_configs_inherit_at_most_one_other_config(config):
+    """A test config derives from its model's training config, which is
+    built from ``_base_`` files only; no chain of study arms in between."""
+    assert _config_depth(config) <= 2
+
+
+def _shipped_models() -> list:
+    import yaml
+    with open(osp.join(CONFIG_ROOT, 'mcfa', 'metafile.yml')) as file:
+        return yaml.safe_load(file)['Models']
+
+
+@pytest.mark.parametrize(
+    'entry', _shipped_models(), ids=lambda entry: entry['Name'])
+def test_shipped_model_has_test_configs_of_its_own(entry):
+    """Each zoo model is tested through configs that build *its* model: the
+    test configs named after its training config (``<prefix>_crop_lfwa``
+    and so on) hold the same network, losses and inference settings as the
+    training config, but for the mode and the cascade's minimum face."""
+    train_path = osp.join(CONFIG_ROOT, '..', entry['Config'])
+    prefix = osp.basename(train_path).split('_1xb')[0]
+    tests = sorted(
+        glob.glob(osp.join(CONFIG_ROOT, 'mcfa', f'{prefix}_c*_*.py')))
+    assert [osp.basename(t)[len(prefix) + 1:] for t in tests] == [
+        'cascade_lfwa.py', 'cascade_wild.py', 'crop_lfwa.py', 'crop_wild.py'
+    ]
+    trained = Config.fromfile(train_path).model.to_dict()
+    trained['test_cfg'].pop('mode', None)
+    for test in tests:
+        model = Config.fromfile(test).model.to_dict()
+        model['test_cfg'].pop('mode', None)
+        model['test_cfg'].get('cascade', {}).pop('min_face_size', None)
+        assert model == trained, osp.basename(test)

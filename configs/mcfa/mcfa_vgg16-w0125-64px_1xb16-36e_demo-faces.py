@@ -27,7 +27,7 @@ model = dict(
         loss_attr=dict(scale_by_num_attributes=True),
         loss_landmark=dict(type='WingLoss', omega=0.1, epsilon=0.02),
         loss_weights=dict(landmark=0.5)),
-    test_cfg=dict(min_face_size=24))
+    test_cfg=dict(cascade=dict(min_face_size=24)))
 
 resize = dict(
     type='FaceResize', scale=(input_size, input_size), keep_ratio=False)

@@ -10,7 +10,7 @@ from mmengine.dataset import pseudo_collate
 from mmdet.apis import init_detector
 from mmdet.structures import DetDataSample
 from ..datasets.metainfo import attribute_names
-from ..models.detectors.cascade import CASCADE_DEFAULTS
+from ..models.detectors.cascade import cascade_settings
 from ..models.detectors.mcfa import PREDICT_MODES
 from ..utils.image_io import DEFAULT_MAX_IMAGE_PIXELS, read_image_reduced
 from .attribute_decisions import (add_attribute_decisions,
@@ -171,9 +171,9 @@ def load_image(image: ImageType,
 def decode_limits(test_cfg: dict,
                   mode: str) -> Tuple[Optional[int], Optional[int]]:
     """How files are decoded for a model: the longest side to decode to
-    (the cascade never searches more than ``max_pyramid_side``, so a large
-    JPEG is decoded reduced to it; None in crop mode) and the largest image
-    accepted (``max_image_pixels``).
+    (the cascade never searches more than ``cascade.max_pyramid_side``, so a
+    large JPEG is decoded reduced to it; None in crop mode) and the largest
+    image accepted (``max_image_pixels``).
 
     Args:
         test_cfg (dict): The model's ``test_cfg``.
@@ -182,9 +182,8 @@ def decode_limits(test_cfg: dict,
     Returns:
         tuple: ``max_side`` and ``max_image_pixels`` for :func:`load_image`.
     """
-    max_side = test_cfg.get(
-        'max_pyramid_side',
-        CASCADE_DEFAULTS['max_pyramid_side']) if mode == 'cascade' else None
+    max_side = cascade_settings(test_cfg.get('cascade'))[
+        'max_pyramid_side'] if mode == 'cascade' else None
     return max_side, test_cfg.get('max_image_pixels',
                                   DEFAULT_MAX_IMAGE_PIXELS)
 
@@ -229,8 +228,9 @@ def inference_faces(model: torch.nn.Module,
 
     Note:
         In cascade mode a large JPEG path is decoded reduced, to no less
-        than ``test_cfg.max_pyramid_side`` (the largest size the cascade
-        searches), and the results are mapped back to the file's pixels.
+        than ``test_cfg.cascade.max_pyramid_side`` (the largest size the
+        cascade searches), and the results are mapped back to the file's
+        pixels.
         Pass a decoded array to search the full resolution.
     """
     single = not isinstance(images, (list, tuple))

@@ -14,7 +14,7 @@ from ..datasets.annotation_files import (BBOX_HEADER, LANDMARK_HEADER,
                                          parse_partition_file,
                                          write_annotation_file)
 from ..datasets.metainfo import CELEBA_ATTRIBUTES
-from .demo_faces import generate_demo_faces
+from ..datasets.demo_faces import generate_demo_faces
 
 
 def _write_attrs(path: str, ids: List[Tuple[str, str]],

@@ -6,6 +6,7 @@ ratios measured in the same run.
 """
 import argparse
 import datetime
+import os
 import os.path as osp
 import statistics
 import time
@@ -52,12 +53,13 @@ def machine_info() -> dict:
         **collect_env())
 
 
-def matmul_arm(size: int) -> Callable[[], None]:
-    """One ``size x size @ size x size`` fp32 matmul per call."""
+def matmul_arm(size: int,
+               dtype: torch.dtype = torch.float32) -> Callable[[], None]:
+    """One ``size x size @ size x size`` matmul in ``dtype`` per call."""
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator)
-    b = torch.randn(size, size, generator=generator)
-    out = torch.empty(size, size)
+    a = torch.randn(size, size, generator=generator).to(dtype)
+    b = torch.randn(size, size, generator=generator).to(dtype)
+    out = torch.empty(size, size, dtype=dtype)
     return lambda: torch.mm(a, b, out=out)
 
 
@@ -258,6 +260,13 @@ def evaluate_dataset(model: torch.nn.Module, dataset_cfg: dict,
         ])
         evaluator.process(model.test_step(batch), batch)
     return evaluator.evaluate(len(dataset))
+
+
+def default_wild_root() -> str:
+    """``$MCFA_WILD_ROOT``, else ``../shared/data/wild`` beside the checkout:
+    the in-the-wild layout the benchmarks read by default."""
+    return os.environ.get(
+        'MCFA_WILD_ROOT', osp.join(REPO_ROOT, '..', 'shared', 'data', 'wild'))
 
 
 def wild_test_infos(wild_root: str,

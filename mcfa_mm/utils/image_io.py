@@ -345,8 +345,8 @@ def read_image_reduced(path: str,
     Args:
         path (str): The image file (local path or an mmengine file URI).
         max_side (int, optional): The longest side the caller uses, e.g.
-            the cascade's ``test_cfg.max_pyramid_side``; None or 0 decodes
-            at full size.
+            the cascade's ``test_cfg.cascade.max_pyramid_side``; None or 0
+            decodes at full size.
         color_type (str): As :func:`mmcv.imfrombytes`.
         channel_order (str): As :func:`mmcv.imfrombytes`.
         imdecode_backend (str): As :func:`mmcv.imfrombytes`.

@@ -16,7 +16,7 @@ from mcfa_mm.apis import get_config_file, get_model
 from mcfa_mm.datasets.transforms import LoadFaceImageFromFile
 from mcfa_mm.utils import FaceImageError
 
-CASCADE_CONFIG = 'mcfa/mcfa-recipe_vgg16-w025-128px_cascade_wild.py'
+CASCADE_CONFIG = 'mcfa/mcfa-recipe_vgg16-w025-128px_bf16_cascade_wild.py'
 
 
 def test_test_pipelines_name_the_loader_as_det_inferencer_expects():

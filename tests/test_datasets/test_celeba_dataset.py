@@ -11,7 +11,7 @@ from mcfa_mm.datasets import (AnnotationError, CelebADataset, LFWADataset,
                               WildFaceDataset, parse_attr_file,
                               parse_bbox_file)
 from mcfa_mm.datasets.annotation_files import LANDMARK_HEADER
-from mcfa_mm.testing import DEMO_ATTRIBUTES
+from mcfa_mm.datasets import DEMO_ATTRIBUTES
 
 NAMES = ('Bangs', 'Male', 'Smiling')
 

@@ -236,8 +236,9 @@ def test_inference_on_a_reduced_photo_is_in_original_pixels(
     torch.manual_seed(0)
     model = MODELS.build(tiny_mcfa_config(input_size=64)).eval()
     model.dataset_meta = dict(classes=('face', ))  # as init_face_model
-    model.test_cfg.update(mode='cascade', min_face_size=16,
-                          max_pyramid_side=64, thresholds=(0., 0., 0.))
+    model.test_cfg['mode'] = 'cascade'
+    model.test_cfg['cascade'].update(min_face_size=16, max_pyramid_side=64,
+                                     thresholds=(0., 0., 0.))
     face = cv2.imread(sorted(glob.glob(
         f'{demo_data_root}/Img/img_celeba/*.jpg'))[0])
     path = str(tmp_path / f'photo{ext}')

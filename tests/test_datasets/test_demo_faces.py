@@ -14,7 +14,7 @@ import pytest
 from mcfa_mm.datasets import (parse_attr_file, parse_bbox_file,
                               parse_identity_file, parse_landmark_file,
                               parse_partition_file)
-from mcfa_mm.testing import DEMO_ATTRIBUTES, generate_demo_faces
+from mcfa_mm.datasets import DEMO_ATTRIBUTES, generate_demo_faces
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

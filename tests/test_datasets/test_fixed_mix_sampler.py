@@ -14,7 +14,7 @@ from torch.utils.data import ConcatDataset
 from mmdet.registry import DATA_SAMPLERS
 from tests.conftest import REPO_ROOT
 
-RECIPE = (f'{REPO_ROOT}/configs/mcfa/'
+RECIPE = (f'{REPO_ROOT}/configs/mcfa_study/'
           'mcfa-recipe_vgg16-w025-128px_1xb32-3000i_celeba-multisource.py')
 
 

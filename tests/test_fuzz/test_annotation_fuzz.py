@@ -13,23 +13,16 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from mcfa_mm.datasets.annotation_files import (AnnotationError,
-                                               parse_attr_file,
-                                               parse_bbox_file,
-                                               parse_identity_file,
-                                               parse_landmark_file,
-                                               parse_partition_file,
-                                               read_attr_names)
+from mcfa_mm.datasets import annotation_files as files
+from mcfa_mm.datasets.annotation_files import AnnotationError
 from tests.test_fuzz.strategies import (benign_text, count_lines,
                                         mutated_bytes, mutated_text,
                                         no_hang)
 
-PARSERS: Dict[str, Callable] = dict(
-    attr=parse_attr_file,
-    bbox=parse_bbox_file,
-    landmark=parse_landmark_file,
-    partition=parse_partition_file,
-    identity=parse_identity_file)
+PARSERS: Dict[str, Callable] = {
+    kind: getattr(files, f'parse_{kind}_file')
+    for kind in ('attr', 'bbox', 'landmark', 'partition', 'identity')
+}
 #: Formats whose first two lines are the row count and a header.
 WITH_HEADER = ('attr', 'bbox', 'landmark')
 
@@ -146,7 +139,7 @@ def test_read_attr_names(data, write_file, annotation_seeds):
     path = write_file('names.txt', content)
     try:
         with no_hang():
-            names = read_attr_names(path)
+            names = files.read_attr_names(path)
     except AnnotationError as error:
         assert error.path == path and str(error).startswith(f'{path}, line')
         return

@@ -21,9 +21,9 @@ from mcfa_mm.utils import load_weights_only
 pytestmark = pytest.mark.shared_data
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TRAIN_CONFIG = ('configs/mcfa/'
+TRAIN_CONFIG = ('configs/mcfa_study/'
                 'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
-TEST_CONFIG = 'configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py'
+TEST_CONFIG = 'configs/mcfa_study/mcfa_vgg16-w025-128px_1xb32-8e_lfwa.py'
 SLICE = 8  # images per source (and of the val / test split)
 BATCH = 4
 ITERS_PER_EPOCH = 3 * SLICE // BATCH  # three sources

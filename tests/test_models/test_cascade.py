@@ -15,9 +15,15 @@ from mcfa_mm.testing import tiny_mcfa_config
 def model():
     torch.manual_seed(0)
     model = MODELS.build(tiny_mcfa_config(input_size=64)).eval()
-    model.test_cfg.update(mode='cascade', min_face_size=16,
-                          thresholds=(0.0, 0.0, 0.0))
+    model.test_cfg.update(mode='cascade')
+    model.test_cfg['cascade'].update(min_face_size=16,
+                                     thresholds=(0.0, 0.0, 0.0))
     return model
+
+
+def with_cascade(test_cfg: dict, **changes) -> dict:
+    """A copy of ``test_cfg`` with some cascade settings changed."""
+    return dict(test_cfg, cascade=dict(test_cfg['cascade'], **changes))
 
 
 def _images(demo_data_root):
@@ -48,7 +54,7 @@ def test_cascade_output_structure(model, demo_data_root):
         assert (pred.bboxes[:, 1::2] <= height).all()
         counts = pred.metainfo['num_proposals']
         assert counts['s'] >= counts['m'] >= counts['l'] >= count
-        assert count <= model.test_cfg.get('max_per_img', 100)
+        assert count <= model.test_cfg['cascade']['max_per_img']
         # best first
         assert (pred.scores[:-1] >= pred.scores[1:]).all()
 
@@ -83,7 +89,7 @@ def test_thresholds_reduce_proposals(model, demo_data_root):
         assert (scores <= threshold).any() and (scores > threshold).any()
 
     strict = CascadeFaceFinder(
-        model, dict(model.test_cfg, thresholds=thresholds))
+        model, with_cascade(model.test_cfg, thresholds=thresholds))
     boxes, scores = strict.propose(tensor)
     assert 0 < len(boxes) < len(loose_boxes)
     assert (scores > thresholds[0]).all()
@@ -191,14 +197,14 @@ def test_calibrate_and_square_boxes_by_hand():
 
 def test_max_per_img_keeps_the_best_after_nms(model, demo_data_root):
     image = _images(demo_data_root)[0]
-    model.test_cfg.update(max_per_img=1000, max_proposals=100)
+    saved = model.test_cfg
+    model.test_cfg = with_cascade(saved, max_per_img=1000, max_proposals=100)
     try:
         everything = inference_faces(model, image).pred_instances
-        model.test_cfg['max_per_img'] = 3
+        model.test_cfg['cascade']['max_per_img'] = 3
         best = inference_faces(model, image).pred_instances
     finally:
-        model.test_cfg.pop('max_per_img')
-        model.test_cfg.pop('max_proposals')
+        model.test_cfg = saved
     assert len(everything) > 3 and len(best) == 3
     # the 3 best of the same L_Net output, in score order
     torch.testing.assert_close(best.scores, everything.scores[:3])
@@ -214,9 +220,9 @@ def test_max_per_img_without_landmark_task(demo_data_root):
     model = MODELS.build(
         tiny_mcfa_config(input_size=64,
                          tasks=('face_cls', 'bbox', 'attribute'))).eval()
-    model.test_cfg.update(mode='cascade', min_face_size=16,
-                          thresholds=(0.0, 0.0, 0.0), max_per_img=2,
-                          max_proposals=50)
+    model.test_cfg = with_cascade(
+        dict(model.test_cfg, mode='cascade'), min_face_size=16,
+        thresholds=(0.0, 0.0, 0.0), max_per_img=2, max_proposals=50)
     pred = inference_faces(model, _images(demo_data_root)[0]).pred_instances
     assert pred.metainfo['num_proposals']['l'] > 2 and len(pred) == 2
     assert pred.keypoints.shape == (2, 5, 2)
@@ -230,7 +236,8 @@ def test_stage_boxes_on_request(model, demo_data_root):
     assert 'stage_boxes' not in pred.metainfo
     finder = CascadeFaceFinder(
         model,
-        dict(model.test_cfg, return_stage_boxes=True, max_proposals=100))
+        with_cascade(model.test_cfg, return_stage_boxes=True,
+                     max_proposals=100))
     tensor = _normalise(model, image)
     result = finder.predict(tensor[None], [dict(
         img_shape=image.shape[:2])])[0]
@@ -255,21 +262,99 @@ def test_pyramid_scales(model):
 
 
 def test_max_pyramid_side_bounds_the_first_level(model):
-    cfg = dict(model.test_cfg, min_face_size=16)  # window 16: scale 1
-    bounded = CascadeFaceFinder(model, dict(cfg, max_pyramid_side=1000))
+    cfg = with_cascade(model.test_cfg, min_face_size=16)  # window 16: scale 1
+    bounded = CascadeFaceFinder(model, with_cascade(cfg,
+                                                    max_pyramid_side=1000))
     # a 4000 x 3000 photo starts at 1000 x 750
     assert bounded.pyramid_scales(3000, 4000)[0] == pytest.approx(0.25)
     # a small photo is not enlarged past its min_face_size scale
     assert bounded.pyramid_scales(300, 400)[0] == pytest.approx(1.0)
-    free = CascadeFaceFinder(model, dict(cfg, max_pyramid_side=None))
+    free = CascadeFaceFinder(model, with_cascade(cfg, max_pyramid_side=None))
     assert free.pyramid_scales(3000, 4000)[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match='max_pyramid_side'):
-        CascadeFaceFinder(model, dict(cfg, max_pyramid_side=8))
+        CascadeFaceFinder(model, with_cascade(cfg, max_pyramid_side=8))
+
+
+def test_shrunk_window_crop_is_the_training_resize(model, demo_data_root):
+    """A window larger than the input is shrunk as ``FaceResize`` shrinks
+    training crops (cv2's bilinear, one sample per pixel): roi_align with
+    two samples per side averages more and drifts from it."""
+    import glob
+
+    import cv2
+    import mmcv
+    face = cv2.resize(
+        cv2.imread(
+            sorted(glob.glob(f'{demo_data_root}/Img/img_celeba/*.jpg'))[0]),
+        (300, 300))
+    image = torch.from_numpy(face).permute(2, 0, 1).float()
+    box = torch.tensor([[10., 10., 210., 210.]])
+    size = model.backbone.input_size
+    expected = mmcv.imresize(face[10:210, 10:210], (size, size))
+
+    def drift(sampling_ratio: int) -> float:
+        finder = CascadeFaceFinder(model, with_cascade(
+            model.test_cfg, crop_sampling_ratio=sampling_ratio))
+        crop = finder.crop_windows(image, box)[0].permute(1, 2, 0).numpy()
+        return float(np.abs(crop - expected).mean())
+
+    assert model.test_cfg['cascade']['crop_sampling_ratio'] == 1
+    assert drift(1) < 0.5 < drift(2)
+
+
+def test_min_face_fraction_searches_small_photos_deeper(model):
+    """On a small photo the smallest face searched is a fraction of its
+    shorter side when that is below ``min_face_size``; large photos keep
+    ``min_face_size``."""
+    cfg = with_cascade(model.test_cfg, min_face_size=40,
+                       min_face_fraction=None, max_pyramid_side=None)
+    plain = CascadeFaceFinder(model, cfg)
+    scaled = CascadeFaceFinder(model, with_cascade(cfg,
+                                                   min_face_fraction=0.25))
+    # 80 x 80: faces from 20 px (window 16: scale 0.8) instead of 40 (0.4)
+    assert plain.pyramid_scales(80, 80)[0] == pytest.approx(16 / 40)
+    assert scaled.pyramid_scales(80, 80)[0] == pytest.approx(16 / 20)
+    # 400 x 600: a quarter of 400 is 100 > 40, so 40 rules
+    assert scaled.pyramid_scales(400, 600) == plain.pyramid_scales(400, 600)
 
 
 def test_bad_scale_factor(model):
     with pytest.raises(ValueError, match='scale_factor'):
-        CascadeFaceFinder(model, dict(scale_factor=1.5))
+        CascadeFaceFinder(model, dict(cascade=dict(scale_factor=1.5)))
+
+
+def test_level_nms_threshold_is_used(model, demo_data_root):
+    """S's NMS within each pyramid level follows the setting (it was a
+    hard-coded 0.5): with S's across-level NMS off, a lower IoU leaves
+    fewer proposals."""
+    tensor = _normalise(model, _images(demo_data_root)[0])
+
+    def proposals(level_iou: float) -> int:
+        finder = CascadeFaceFinder(model, with_cascade(
+            model.test_cfg, level_nms_threshold=level_iou,
+            nms_thresholds=(1.0, 0.7, 0.3), max_proposals=10**6))
+        return len(finder.propose(tensor)[0])
+
+    assert proposals(1.0) >= proposals(0.5) > proposals(0.2) > 0
+
+
+def test_test_cfg_is_nested_and_complete():
+    """One source of cascade defaults; typos are errors; the old flat
+    layout is moved under ``cascade`` with a warning."""
+    from mcfa_mm.models.detectors.cascade import CASCADE_DEFAULTS
+    from mcfa_mm.models.detectors.mcfa import nested_test_cfg
+    cfg = nested_test_cfg(dict(flip=True, cascade=dict(min_face_size=20)))
+    assert cfg['mode'] == 'crop' and cfg['flip'] is True
+    assert cfg['cascade'] == dict(CASCADE_DEFAULTS, min_face_size=20)
+    with pytest.warns(DeprecationWarning, match='min_face_size'):
+        old = nested_test_cfg(dict(mode='cascade', min_face_size=20))
+    assert old['cascade'] == cfg['cascade'] and 'min_face_size' not in old
+    with pytest.raises(ValueError, match='min_face'):
+        nested_test_cfg(dict(cascade=dict(min_face=20)))
+    with pytest.raises(ValueError, match='thresholdz'):
+        nested_test_cfg(dict(thresholdz=(0.5, 0.5, 0.5)))
+    with pytest.raises(ValueError, match='mode'):
+        nested_test_cfg(dict(mode='sliding'))
 
 
 def test_window_crop_is_the_training_crop(model, demo_data_root):

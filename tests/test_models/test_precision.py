@@ -94,9 +94,9 @@ def test_bf16_prediction_is_close_and_returns_fp32():
 
 def test_bf16_cascade_runs_and_returns_fp32():
     model = _trained_like_model()
-    model.test_cfg.update(mode='cascade', precision='bf16',
-                          thresholds=(0., 0., 0.), max_per_img=3,
-                          min_face_size=SIZE // 4)
+    model.test_cfg.update(mode='cascade', precision='bf16')
+    model.test_cfg['cascade'].update(thresholds=(0., 0., 0.), max_per_img=3,
+                                     min_face_size=SIZE // 4)
     image = torch.randint(0, 256, (3, 96, 128), dtype=torch.uint8)
     sample = random_face_samples(1, SIZE, 8)[0]
     sample.set_metainfo(dict(img_shape=(96, 128), ori_shape=(96, 128)))

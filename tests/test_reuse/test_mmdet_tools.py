@@ -27,7 +27,7 @@ from mmdet.registry import MODELS
 TOOLS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools')
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = 'configs/mcfa/mcfa_vgg16-w0125-64px_1xb16-36e_demo-faces.py'
-MULTISOURCE = ('configs/mcfa/'
+MULTISOURCE = ('configs/mcfa_study/'
                'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
 YOLOX = 'configs/baselines/yolox_nano_1xb16-1h_wild-lfwa-faces.py'
 # one process, no worker processes: a test run, not a training

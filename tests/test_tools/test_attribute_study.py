@@ -13,7 +13,7 @@ from mmdet.registry import MODELS
 from tests.conftest import repo_config
 
 CPU_CONFIG = repo_config(
-    'mcfa', 'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
+    'mcfa_study', 'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
 
 
 @pytest.fixture(scope='module')

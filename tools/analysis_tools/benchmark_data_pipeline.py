@@ -1,16 +1,17 @@
 """Is the training data pipeline fast enough to keep the model busy? (JSON)
 
 Builds a config's ``train_dataloader`` with ``Runner.build_dataloader``
-(default: the CPU-sized model on every source; data roots from
-``$MCFA_*_ROOT``, default ``../shared/data/*``: run it from the repository
-root) and measures in one run, alternating over ``--repeats`` (medians):
+(default: the shipped round-6 model's; data roots from ``$MCFA_*_ROOT``,
+default ``../shared/data/*``: run it from the repository root) and
+measures in one run, alternating over ``--repeats`` (medians):
 ``pipeline_samples_per_s`` of iterating the loader alone, per
 ``--num-workers`` (the first batch, which starts the workers, timed apart as
 ``first_batch_s``); ``train_samples_per_s`` of ``train_step`` on batches
 drawn beforehand; their ``ratio`` (above 1 the pipeline is not the
 bottleneck on its own). Loading and training share the cores:
-``--end-to-end`` also times training fed by the loader. Commands and
-results: docs/study_log.md.
+``--end-to-end`` also times training fed by the loader. ``sources``: per
+source of the batch mix, its samples and the datasets inside its
+``ConcatDataset`` wrappers. Commands and results: docs/study_log.md.
 """
 import argparse
 import copy
@@ -29,8 +30,8 @@ from mcfa_mm.utils.benchmarking import (add_common_args, load_config,
                                         start_benchmark, write_report)
 from mmdet.registry import MODELS
 
-DEFAULT_CONFIG = ('configs/mcfa/'
-                  'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py')
+DEFAULT_CONFIG = ('configs/mcfa/mcfa-recipe_vgg16-w025-128px_bf16_1xb32-8500i_'
+                  'celeba-extra-multisource.py')
 
 
 def build_loader(cfg: Config, num_workers: int, batch_size: Optional[int],
@@ -67,6 +68,14 @@ def time_pipeline(cfg: Config, num_workers: int, batch_size: Optional[int],
     del iterator, loader  # stops the workers before the next measurement
     return dict(samples_per_s=samples / elapsed, build_s=build_s,
                 first_batch_s=first_batch_s, samples=samples)
+
+
+def leaf_datasets(dataset) -> list:
+    """The datasets inside any ``ConcatDataset`` wrappers of ``dataset``, in
+    order (``[dataset]`` when it wraps none)."""
+    inner = getattr(dataset, 'datasets', None)
+    return [dataset] if inner is None else [
+        leaf for child in inner for leaf in leaf_datasets(child)]
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -123,16 +132,27 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     train_rate = median(train)
     dataset = loader.dataset
+    # the multi-source set's children are the sampler's sources; each may
+    # be a ConcatDataset itself (e.g. two CelebA roots, LFWA + wild)
     sources = getattr(dataset, 'datasets', [dataset])
     report = dict(
         machine=machine_info(),
         args=vars(args),
         config=args.config,
-        data_roots={k: cfg.get(k)
-                    for k in ('celeba_root', 'lfwa_root', 'wild_root')},
-        dataset=dict(train_samples=len(dataset),
-                     sources={type(d).__name__: len(d) for d in sources},
-                     batch_size=loader.batch_size),
+        data_roots={
+            k: cfg.get(k)
+            for k in ('celeba_root', 'celeba_extra_root', 'lfwa_root',
+                      'wild_root')
+        },
+        dataset=dict(
+            train_samples=len(dataset),
+            sources=[
+                dict(samples=len(source),
+                     datasets=[[type(d).__name__, len(d)]
+                               for d in leaf_datasets(source)])
+                for source in sources
+            ],
+            batch_size=loader.batch_size),
         train_samples_per_s=round(train_rate, 3),
         train_samples_per_s_repeats=[round(r, 3) for r in train],
         pipeline={})

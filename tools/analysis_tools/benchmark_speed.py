@@ -1,47 +1,71 @@
-"""Size and speed of MCFA, through MMDetection vs the same modules raw (JSON).
+"""Size and speed of MCFA: fp32 NCHW against the bf16 / channels-last
+defaults, and the whole-photo cascade stage by stage (JSON).
 
 Per model (``full``: the paper's size, ``cpu``: the 1/4-width 128 px model,
-or a config): parameters and MACs per face (mmengine's ``FlopAnalyzer``) of
-the forward, its convs and linears, the prediction, and the backbone and
-neck up to S, M and L_Net. Then per mode and batch size, times side by side
-(interleaved, medians over ``--repeats``) a large fp32 matmul, the
-detector's ``train_step`` or crop-mode ``test_step``, and ``plain``: the
-same modules on tensors preprocessed once (``loss`` summed, ``backward``,
-the optimizer's ``step``; or ``_forward`` under ``torch.inference_mode``).
-Per arm: samples/s, ``framework_overhead_ratio`` (detector / plain),
-GFLOP/s (2 per MAC, times 3 for a training step) and ``gflops_ratio``
-(over the matmul's). ``--channels-last`` adds NHWC prediction arms,
-``--profile`` the phases and top aten ops of one ``test_step`` of the first
-model; ``--modes`` without a mode measures the size only. Commands and
-results: docs/study_log.md.
+or a config; random weights unless ``--checkpoint``; ``--cfg-options`` on
+top): parameters and MACs per face (mmengine's ``FlopAnalyzer``) of the
+forward, its convs and linears, the prediction, and the backbone and neck
+up to S, M and L_Net. Then per mode and batch size, times side by side
+(interleaved, medians over ``--repeats``) a large fp32 matmul and the
+detector's ``train_step`` or crop-mode ``test_step`` in fp32 NCHW:
+samples/s, GFLOP/s (2 per MAC, times 3 for a training step) and
+``gflops_ratio`` (over the matmul's). ``--modes`` without a mode measures
+the size only.
+
+``--precision`` adds, with their ``speedup`` over the detector: the
+``train_step`` in bf16 autocast NHWC (``bf16_nhwc``,
+``CPUAmpOptimWrapper``) and crop-mode ``test_step`` with the inference
+defaults (``default``: ``test_cfg.precision``, ``channels_last``, conv-BN
+folded) with the largest difference of its attribute probabilities, and
+``peaks_gflops``: the matmul in fp32 and bf16. Mode ``cascade`` times
+``inference_faces`` on the first ``--photos`` wild test photos (decoded
+beforehand) in both, with the faces found at IoU 0.5, beside
+facenet-pytorch's MTCNN where importable (not a dependency); per stage
+(``s``: S_Net over the pyramid, ``CascadeFaceFinder.propose``; ``m`` /
+``l``: ``refine(..., 2 / 3)``) the seconds, proposals left and GMACs per
+photo and the faces its boxes find, and ``other_seconds_per_photo`` (the
+rest of ``inference_faces``: preprocessing, packing the results).
+Commands and results: docs/benchmarks.md, docs/study_log.md.
 """
 import argparse
 import copy
+import os.path as osp
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
+import cv2
+import numpy as np
 import torch
+import torch.nn as nn
+from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
 
 import mcfa_mm  # noqa: F401  (registers the components)
+from mcfa_mm.apis import inference_faces, init_face_model
+from mcfa_mm.models.detectors import CascadeFaceFinder
 from mcfa_mm.testing import random_face_samples
-from mcfa_mm.utils.benchmarking import (add_common_args, against_matmul,
-                                        load_config, machine_info, median,
-                                        rates, start_benchmark,
-                                        timed_methods, write_report)
+from mcfa_mm.utils.benchmarking import (
+    REPO_ROOT, add_common_args, against_matmul, default_wild_root,
+    faces_found, interleaved, load_config, machine_info, matmul_arm, median,
+    rates, start_benchmark, timed_methods, wild_test_infos, write_report)
 from mcfa_mm.utils.complexity import count_macs
-from mmdet.registry import MODELS
 
 MODEL_CONFIGS: Dict[str, str] = {
     'full': 'configs/mcfa/mcfa_vgg16_8xb32-30e_celeba-multisource.py',
-    'cpu': 'configs/mcfa/mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py',
+    'cpu': ('configs/mcfa_study/'
+            'mcfa_vgg16-w025-128px_1xb32-8e_celeba-multisource.py'),
 }
+#: What makes a config's model fp32 NCHW, whatever it chose.
+FP32_NCHW = {'model.channels_last': False, 'model.test_cfg.precision': 'fp32',
+             'model.test_cfg.channels_last': False}
+#: The cascade's stages: S_Net over the pyramid, then M_Net and L_Net.
+STAGES = ('s', 'm', 'l')
 
 
-def random_batch(detector, batch: int, seed: int = 0) -> tuple:
-    """A batch as the data loader gives it (``data``: uint8 BGR images,
-    training samples with some non- and part faces) and its preprocessed
-    ``inputs`` tensor."""
+def random_batch(detector, batch: int, seed: int = 0) -> dict:
+    """A batch as the data loader gives it: uint8 BGR images and training
+    samples with some non- and part faces."""
     size = detector.input_size
     generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (batch, 3, size, size),
@@ -49,69 +73,53 @@ def random_batch(detector, batch: int, seed: int = 0) -> tuple:
     labels = [(1, 1, 0, -1)[i % 4] for i in range(batch)]
     samples = random_face_samples(batch, size, detector.head.num_attributes,
                                   labels, seed)
-    data = dict(inputs=list(images), data_samples=samples)
-    inputs = detector.data_preprocessor(copy.copy(data), True)['inputs']
-    return data, inputs
+    return dict(inputs=list(images), data_samples=samples)
 
 
-def train_arms(detector, cfg, batch: int,
-               last_losses: Dict[str, float]) -> dict:
-    """One training step per call: ``train_step`` and the raw step; each
-    stores its loss in ``last_losses`` (to check it stays finite)."""
-    data, inputs = random_batch(detector, batch)
-    samples = data['data_samples']
+def train_arms(detector, cfg, batch: int, last_losses: Dict[str, float],
+               bf16: bool = False) -> dict:
+    """One training step per call: ``train_step`` with an ``OptimWrapper``;
+    with ``bf16``, also ``train_step`` from the same weights in bf16
+    autocast NHWC (``CPUAmpOptimWrapper``) on a copy. Each stores its loss
+    in ``last_losses`` (to check it stays finite)."""
+    data = random_batch(detector, batch)
+    arms = {}
+    if bf16:
+        nhwc = copy.deepcopy(detector).train()
+        nhwc._to_channels_last()
+        amp = build_optim_wrapper(nhwc, dict(
+            copy.deepcopy(cfg.optim_wrapper), type='CPUAmpOptimWrapper'))
+        arms['bf16_nhwc'] = lambda: last_losses.update(bf16_nhwc=float(
+            nhwc.train_step(copy.copy(data), amp)['loss']))
     detector.train()
-    wrapper = build_optim_wrapper(detector, copy.deepcopy(cfg.optim_wrapper))
-    clip = cfg.optim_wrapper.get('clip_grad')
-
-    def framework() -> None:
-        loss = detector.train_step(data, wrapper)['loss']
-        last_losses['detector'] = float(loss)
-
-    def raw() -> None:
-        loss = sum(value.sum()
-                   for key, value in detector.loss(inputs, samples).items()
-                   if 'loss' in key)
-        loss.backward()
-        if clip:
-            torch.nn.utils.clip_grad_norm_(detector.parameters(), **clip)
-        wrapper.optimizer.step()
-        wrapper.optimizer.zero_grad()
-        # the detector's train_step syncs for its log too (.item())
-        last_losses['plain'] = float(loss)
-
-    return dict(detector=framework, plain=raw)
+    wrapper_cfg = dict(copy.deepcopy(cfg.optim_wrapper), type='OptimWrapper')
+    wrapper_cfg.pop('dtype', None)  # the bf16 wrapper's
+    wrapper = build_optim_wrapper(detector, wrapper_cfg)
+    arms['detector'] = lambda: last_losses.update(detector=float(
+        detector.train_step(copy.copy(data), wrapper)['loss']))
+    return arms
 
 
-def predict_arms(detector, batch: int, channels_last: bool) -> tuple:
-    """One crop-mode prediction per call: ``test_step`` and ``_forward``;
-    with ``channels_last``, also a detector with ``test_cfg.channels_last``
-    (its own option) and the raw forward with NHWC weights and inputs.
-    Returns the arms and, if channels_last, the largest difference of the
-    NHWC detector's predictions from the NCHW one's."""
-    data, inputs = random_batch(detector, batch)
+def predict_arms(detector, batch: int, default=None) -> tuple:
+    """One crop-mode ``test_step`` per call (as MMEngine's loops and
+    ``inference_faces`` call it); with a ``default`` model, its
+    ``test_step`` too.
+
+    Returns:
+        tuple: The arms, and with ``default`` the largest difference of its
+        attribute probabilities from the detector's
+        (``attribute_scores_max_abs_diff``).
+    """
+    data = random_batch(detector, batch)
     detector.eval()
-
-    def raw(model, tensor) -> Callable[[], object]:
-        forward = torch.inference_mode()(model._forward)
-        return lambda: forward(tensor)
-
-    # test_step as MMEngine's loops and inference_faces call it
-    arms = dict(detector=lambda: detector.test_step(data),
-                plain=raw(detector, inputs))
-    if not channels_last:
-        return arms, None
-    det_nhwc = copy.deepcopy(detector)
-    det_nhwc.test_cfg['channels_last'] = True
-    raw_nhwc = copy.deepcopy(detector).to(memory_format=torch.channels_last)
-    arms['detector_channels_last'] = lambda: det_nhwc.test_step(data)
-    arms['plain_channels_last'] = raw(
-        raw_nhwc, inputs.contiguous(memory_format=torch.channels_last))
-    diff = max(
-        float((a.pred_instances[k] - b.pred_instances[k]).abs().max())
-        for a, b in zip(detector.test_step(data), det_nhwc.test_step(data))
-        for k in ('bboxes', 'scores', 'keypoints', 'attribute_scores'))
-    return arms, diff
+    arms = dict(detector=lambda: detector.test_step(copy.copy(data)))
+    if default is None:
+        return arms, {}
+    arms['default'] = lambda: default.test_step(copy.copy(data))
+    diff = max(float((a.pred_instances.attribute_scores -
+                      b.pred_instances.attribute_scores).abs().max())
+               for a, b in zip(arms['detector'](), arms['default']()))
+    return arms, dict(attribute_scores_max_abs_diff=round(diff, 5))
 
 
 def summarise(times: Dict[str, List[float]], batch: int, macs: float,
@@ -123,20 +131,159 @@ def summarise(times: Dict[str, List[float]], batch: int, macs: float,
                    **rates(macs * batch, median(seconds), matmul_gflops))
         for name, seconds in times.items() if name != 'matmul'
     }
-    for name in list(report):
-        if name.startswith('detector'):
-            plain = name.replace('detector', 'plain')
-            report[name]['framework_overhead_ratio'] = round(
-                report[name]['samples_per_s'] /
-                report[plain]['samples_per_s'], 4)
+    for name, entry in report.items():
+        if name != 'detector':  # bf16_nhwc, default: over fp32 NCHW
+            entry['speedup'] = round(
+                entry['samples_per_s'] / report['detector']['samples_per_s'],
+                3)
     return report
 
 
-def bench_model(name: str, args) -> dict:
+@contextmanager
+def stage_instruments(model: nn.Module,
+                      count_macs: bool = False) -> Iterator[dict]:
+    """``seconds`` (and optionally ``macs``) per cascade stage, accumulated.
+
+    Wraps ``CascadeFaceFinder.propose`` (S) and ``refine`` (M for 2
+    stages, L for 3) on the class (the detector makes a finder per call);
+    forward hooks on every conv and linear credit MACs to the stage running.
+    """
+    active: List[str] = []
+    macs = dict.fromkeys(STAGES, 0)
+
+    def hook(module, _, output) -> None:
+        if active:
+            macs[active[-1]] += output.numel() * (
+                module.weight[0].numel() if isinstance(module, nn.Conv2d)
+                else module.in_features)
+
+    handles = [
+        m.register_forward_hook(hook) for m in model.modules()
+        if count_macs and isinstance(m, (nn.Conv2d, nn.Linear))
+    ]
+    targets = [('s', CascadeFaceFinder, 'propose'),
+               (lambda self, image, boxes, num_stages: STAGES[num_stages - 1],
+                CascadeFaceFinder, 'refine')]
+    try:
+        with timed_methods(targets, dict.fromkeys(STAGES, 0.),
+                           active) as seconds:
+            yield dict(seconds=seconds, macs=macs)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def cascade_arm(model, images: List[np.ndarray],
+                stage_seconds: List[dict]) -> Callable[[], None]:
+    """One pass of ``model``'s cascade over ``images`` per call, which
+    appends its seconds per stage to ``stage_seconds``."""
+
+    def call() -> None:
+        with stage_instruments(model) as record:
+            inference_faces(model, images)
+        stage_seconds.append(record['seconds'])
+
+    return call
+
+
+def stage_work(model, images: List[np.ndarray],
+               gt_boxes: List[np.ndarray]) -> tuple:
+    """One untimed pass of ``model``'s cascade over ``images`` (the hooks
+    counting MACs cost time), keeping the boxes that leave each stage.
+
+    Returns:
+        tuple: Per stage ``proposals_per_photo``, ``gmacs_per_photo`` and
+        ``faces_found`` (of ``gt_boxes``, by the stage's boxes at IoU 0.5:
+        where the cascade loses faces); and the final boxes per photo.
+    """
+    settings = model.test_cfg['cascade']
+    model.test_cfg['cascade'] = dict(settings, return_stage_boxes=True)
+    try:
+        with stage_instruments(model, count_macs=True) as work:
+            results = inference_faces(model, images)
+    finally:
+        model.test_cfg['cascade'] = settings
+    count, stages = len(images), {}
+    for stage in STAGES:
+        # arrays are searched as they are: the boxes are in photo pixels
+        boxes = [r.pred_instances.metainfo['stage_boxes'][stage]
+                 for r in results]
+        stages[stage] = dict(
+            proposals_per_photo=round(sum(map(len, boxes)) / count, 2),
+            gmacs_per_photo=round(work['macs'][stage] / count / 1e9, 4),
+            faces_found=sum(map(faces_found, gt_boxes, boxes)))
+    return stages, [r.pred_instances.bboxes for r in results]
+
+
+def cascade_report(models: dict, args: argparse.Namespace) -> dict:
+    """Seconds per photo and faces found (IoU 0.5) of the whole-photo
+    cascade of each of ``models``, also per stage with its proposals and
+    GMACs (:func:`stage_work`), and of facenet-pytorch's MTCNN (where
+    importable), on the first ``args.photos`` wild test photos."""
+    start = time.perf_counter()
+    infos = wild_test_infos(args.wild_root, args.photos)
+    images = [cv2.imread(info['img_path']) for info in infos]
+    gt_boxes = [np.array([i['bbox'] for i in info['instances']],
+                         np.float32).reshape(-1, 4) for info in infos]
+    count = len(images)
+    report = dict(photos=count, faces=sum(map(len, gt_boxes)))
+    arms, stage_seconds = {}, {name: [] for name in models}
+    for name, model in models.items():
+        model.test_cfg['mode'] = 'cascade'
+        arms[name] = cascade_arm(model, images, stage_seconds[name])
+    try:
+        from facenet_pytorch import MTCNN
+        mtcnn, rgb = MTCNN(keep_all=True, device='cpu'), [
+            image[:, :, ::-1].copy() for image in images]
+        arms['mtcnn'] = lambda: [
+            np.zeros((0, 4)) if boxes is None else boxes
+            for boxes, _ in map(mtcnn.detect, rgb)]
+    except ImportError as error:
+        report['mtcnn_note'] = (f'facenet-pytorch not importable ({error}); '
+                                'not run')
+    times = interleaved(arms, dict.fromkeys(arms, 1), args.repeats, warmup=1)
+    for name, arm in arms.items():
+        seconds = median(times[name]) / count
+        entry = dict(seconds_per_photo=round(seconds, 5),
+                     seconds_per_pass=[round(t, 3) for t in times[name]])
+        if name in models:
+            stages, boxes = stage_work(models[name], images, gt_boxes)
+            # the warm-up pass recorded stage times too: keep the timed ones
+            for stage, work in stages.items():
+                work['seconds_per_photo'] = round(median(
+                    [p[stage] for p in stage_seconds[name][1:]]) / count, 5)
+            entry.update(stages=stages, other_seconds_per_photo=round(
+                seconds - sum(w['seconds_per_photo']
+                              for w in stages.values()), 5))
+        else:
+            boxes = arm()
+        found = sum(map(faces_found, gt_boxes, boxes))
+        report[name] = dict(
+            entry, faces_found=found,
+            found_percent=round(100 * found / max(report['faces'], 1), 2))
+    report['default_speedup'] = round(
+        report['fp32_nchw']['seconds_per_photo'] /
+        report['default']['seconds_per_photo'], 3)
+    report['wall_seconds'] = round(time.perf_counter() - start, 1)
+    return report
+
+
+def bench_model(name: str, args: argparse.Namespace) -> dict:
     """All measurements of one model (see the module docstring)."""
-    torch.manual_seed(0)  # weights: PyTorch's default init
-    cfg = load_config(MODEL_CONFIGS.get(name, name))
-    detector = MODELS.build(cfg.model).eval()
+    config = MODEL_CONFIGS.get(name, name)
+    config = config if osp.exists(config) else osp.join(REPO_ROOT, config)
+    cfg = load_config(config)
+    cfg.merge_from_dict(args.cfg_options)
+    # without a checkpoint both start from PyTorch's default init, seed 0
+    torch.manual_seed(0)
+    detector = init_face_model(config, args.checkpoint, mode='crop',
+                               cfg_options=dict(args.cfg_options, **FP32_NCHW),
+                               fuse_conv_bn=False)
+    default = None
+    if args.precision or 'cascade' in args.modes:
+        torch.manual_seed(0)
+        default = init_face_model(config, args.checkpoint, mode='crop',
+                                  cfg_options=args.cfg_options)
     size = detector.input_size
     face = torch.zeros(1, 3, size, size)
     metas = [dict(img_shape=(size, size))]
@@ -157,17 +304,24 @@ def bench_model(name: str, args) -> dict:
                           lambda x, n=stages: detector.extract_feat(x, n),
                           face)['macs']
         report[f'{label}_backbone_neck_gmacs'] = round(macs / 1e9, 4)
+    if default is not None:
+        report['inference_defaults'] = {
+            k: default.test_cfg.get(k)
+            for k in ('precision', 'channels_last', 'flip', 'cascade')
+        }
     report.update(train={}, predict={})
     for batch in args.batch_sizes:
-        for mode in args.modes:
+        for mode in [mode for mode in args.modes if mode != 'cascade']:
             last_losses: Dict[str, float] = {}
-            nhwc_diff = None
+            diffs = {}
             if mode == 'train':
-                arms = train_arms(detector, cfg, batch, last_losses)
+                # on a copy: prediction and the cascade keep the weights
+                arms = train_arms(copy.deepcopy(detector), cfg, batch,
+                                  last_losses, args.precision)
                 macs = 3 * forward['macs']  # backward: twice the forward
             else:
-                arms, nhwc_diff = predict_arms(detector, batch,
-                                               args.channels_last)
+                arms, diffs = predict_arms(
+                    detector, batch, default if args.precision else None)
                 macs = predict_macs
             times, matmul_gflops = against_matmul(arms, args.iters, args)
             entry = summarise(times, batch, macs, matmul_gflops)
@@ -175,86 +329,38 @@ def bench_model(name: str, args) -> dict:
             if mode == 'train':
                 entry['last_losses'] = {
                     k: round(v, 4) for k, v in last_losses.items()}
-            if nhwc_diff is not None:
-                entry['channels_last_max_abs_diff'] = nhwc_diff
-            report[mode][f'batch_{batch}'] = entry
+            report[mode][f'batch_{batch}'] = dict(entry, **diffs)
             del arms
-    if args.profile and name == args.models[0]:
-        report['profile'] = profile_predict(detector,
-                                            args.profile_batch_size)
-        if args.channels_last:
-            nhwc = copy.deepcopy(detector)
-            nhwc.test_cfg['channels_last'] = True
-            report['profile_channels_last'] = profile_predict(
-                nhwc, args.profile_batch_size)
+    if 'cascade' in args.modes and args.photos:
+        report['cascade'] = cascade_report(
+            dict(fp32_nchw=detector, default=default), args)
     return report
-
-
-def profile_predict(detector, batch: int, top: int = 12) -> dict:
-    """Where one ``test_step`` batch spends its time: a timed pass with
-    the phases wrapped (``rescale_and_rest``: the rest, e.g. mapping to the
-    original image), then one under ``torch.profiler`` for the top aten ops
-    (apart: the profiler's start-up would swamp the phase timings)."""
-    data, _ = random_batch(detector, batch)
-    detector.eval()
-    detector.test_step(data)  # warm up
-    with timed_methods([
-            ('preprocess', detector.data_preprocessor, 'forward'),
-            ('extract_feat', detector, 'extract_feat'),
-            ('head_outputs', detector.head, 'last_stage_outputs'),
-            ('decode_batch', detector.head, 'decode_batch'),
-            ('add_pred_to_datasample', detector, 'add_pred_to_datasample')
-    ]) as phases:
-        start = time.perf_counter()
-        preds = detector.test_step(data)
-        total = time.perf_counter() - start
-    top_level = ('preprocess', 'extract_feat', 'head_outputs',
-                 'decode_batch', 'add_pred_to_datasample')
-    phases_ms = {k: round(v * 1e3, 3) for k, v in phases.items()}
-    phases_ms['rescale_and_rest'] = round(
-        (total - sum(phases.get(k, 0.0) for k in top_level)) * 1e3, 3)
-    with torch.profiler.profile(
-            activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        detector.test_step(data)
-    ops = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total,
-                 reverse=True)
-    self_total = sum(e.self_cpu_time_total for e in ops) or 1.0
-    conv_like = sum(e.self_cpu_time_total for e in ops
-                    if any(k in e.key for k in ('conv', 'addmm', 'mm',
-                                                'linear')))
-    return dict(
-        batch_size=batch,
-        test_step_ms=round(total * 1e3, 3),
-        phases_ms=phases_ms,
-        # an autograd graph recorded during inference costs time: e.g.
-        # max pooling then also computes the indices for its backward
-        outputs_require_grad=preds[0].pred_instances.scores.requires_grad,
-        conv_and_matmul_share_of_op_time=round(conv_like / self_total, 4),
-        top_ops=[
-            dict(name=e.key, calls=e.count,
-                 self_cpu_ms=round(e.self_cpu_time_total / 1e3, 3),
-                 share=round(e.self_cpu_time_total / self_total, 4))
-            for e in ops[:top]
-        ])
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--models', nargs='+', default=['full', 'cpu'],
                         help="'full', 'cpu' or config paths")
+    parser.add_argument('--checkpoint', default=None,
+                        help='their weights (random weights find few faces '
+                        'in the cascade)')
     parser.add_argument('--batch-sizes', type=int, nargs='+',
                         default=[1, 8, 32])
     parser.add_argument('--modes', nargs='*', default=['train', 'predict'],
-                        choices=['train', 'predict'],
+                        choices=['train', 'predict', 'cascade'],
                         help='none: only the parameters and MACs')
     parser.add_argument('--iters', type=int, default=3,
                         help='calls per timed block')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='also time crop-mode prediction with NHWC '
-                        "weights (the detector's test_cfg.channels_last)")
-    parser.add_argument('--profile', action='store_true',
-                        help='profile a predict batch of the first model')
-    parser.add_argument('--profile-batch-size', type=int, default=8)
+    parser.add_argument('--precision', action='store_true',
+                        help='also bf16 NHWC training, the inference '
+                        'defaults and the bf16 matmul')
+    parser.add_argument('--photos', type=int, default=60,
+                        help='wild test photos of the cascade mode')
+    parser.add_argument('--wild-root', default=default_wild_root())
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, help='config overrides of every arm, '
+                        'e.g. model.test_cfg.cascade.min_face_size=48 '
+                        '(the fp32 NCHW arm stays fp32 NCHW)')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -262,9 +368,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     start_benchmark(args)
-    report = dict(machine=machine_info(), args=vars(args), models={})
-    for name in args.models:
-        report['models'][name] = bench_model(name, args)
+    report = dict(machine=machine_info(), args=vars(args))
+    if args.precision:
+        arms = dict(fp32=matmul_arm(args.matmul_size),
+                    bf16=matmul_arm(args.matmul_size, torch.bfloat16))
+        times = interleaved(arms, dict.fromkeys(arms, args.matmul_iters),
+                            args.repeats, args.warmup)
+        report['peaks_gflops'] = {
+            name: round(2 * args.matmul_size**3 / median(t) / 1e9, 2)
+            for name, t in times.items()
+        }
+    report['models'] = {name: bench_model(name, args) for name in args.models}
     return write_report(report, args.out)
 
 

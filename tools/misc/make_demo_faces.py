@@ -6,7 +6,7 @@ Example:
 import argparse
 import json
 
-from mcfa_mm.testing import generate_demo_faces
+from mcfa_mm.datasets import generate_demo_faces
 
 
 def main() -> None:

@@ -9,12 +9,9 @@ plain Python type, so the file loads with ``torch.load(weights_only=True)``
 without any allow-list. The file is named
 ``<model name>_<YYYYMMDD>-<first 8 hex of its sha256>.pth``.
 
-The thresholds (``--attribute-thresholds``, a JSON file: the one
-``AttributeAccuracy(fit_thresholds_to=...)`` writes on CelebA val, whose
-``thresholds`` maximise each attribute's balanced accuracy, or a plain
-``{name: threshold}``) go to ``meta['dataset_meta']['attribute_thresholds']``
-as ``{name: threshold}``: MMDetection's ``init_detector`` and
-``DetInferencer`` copy ``dataset_meta`` into ``model.dataset_meta``, where
+The thresholds go to ``meta['dataset_meta']['attribute_thresholds']`` as
+``{name: threshold}``: ``init_detector`` and ``DetInferencer`` copy
+``dataset_meta`` into ``model.dataset_meta``, where
 :func:`mcfa_mm.apis.inference_faces` and ``FaceInferencer`` read them to
 decide each attribute (0.5 for a checkpoint without them).
 
@@ -48,11 +45,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--name', required=True, help='model name')
     parser.add_argument('--config', required=True,
                         help='the config the model was trained with')
-    parser.add_argument(
-        '--attribute-thresholds', metavar='JSON',
-        help='per-attribute decision thresholds fitted on validation: the '
-        'JSON AttributeAccuracy(fit_thresholds_to=...) writes (its '
-        '"thresholds"), or {name: threshold}')
+    parser.add_argument('--attribute-thresholds', metavar='JSON',
+                        help='per-attribute decision thresholds fitted on '
+                        'validation (see read_thresholds)')
     return parser.parse_args(argv)
 
 
@@ -61,15 +56,16 @@ def read_thresholds(path: str) -> Union[Dict[str, float], Sequence[float]]:
 
     Args:
         path (str): ``{"attribute_names": [...], "thresholds": [...]}``
-            (as ``AttributeAccuracy(fit_thresholds_to=...)`` writes it),
-            ``{name: threshold}`` or a plain list in attribute order.
+            (the file ``AttributeAccuracy(fit_thresholds_to=...)`` writes,
+            whose thresholds maximise each attribute's balanced accuracy),
+            ``{name: threshold}`` or a list in attribute order.
 
     Returns:
-        dict[str, float] | list[float]: As the file holds them; validated
-        by :func:`normalize_attribute_thresholds` when published.
+        dict[str, float] | list[float]: As the file holds them; checked by
+        :func:`normalize_attribute_thresholds` when published.
 
     Raises:
-        ValueError: The file is no JSON of those forms.
+        ValueError: The file is not JSON.
     """
     with open(path) as file:
         try:
@@ -77,20 +73,10 @@ def read_thresholds(path: str) -> Union[Dict[str, float], Sequence[float]]:
         except json.JSONDecodeError as error:
             raise ValueError(f'{path}: not JSON ({error})') from error
     if isinstance(content, dict) and 'thresholds' in content:
-        names = content.get('attribute_names')
-        values = content['thresholds']
-        if names is None:
-            return values
-        if not isinstance(names, list) or not isinstance(values, list) \
-                or len(names) != len(values):
-            raise ValueError(f'{path}: "attribute_names" and "thresholds" '
-                             'must be lists of one length')
-        return dict(zip(names, values))
-    if isinstance(content, (dict, list)):
-        return content
-    raise ValueError(f'{path}: expected {{name: threshold}}, a list or '
-                     f'{{"attribute_names", "thresholds"}}, got '
-                     f'{type(content).__name__}')
+        names, values = content.get('attribute_names'), content['thresholds']
+        # names and values of different lengths leave names missing
+        return values if names is None else dict(zip(names, values))
+    return content
 
 
 def plain(value: Any) -> Any:
@@ -104,10 +90,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def publish(in_file: str,
-            out_dir: str,
-            name: str,
-            config: str,
+def publish(in_file: str, out_dir: str, name: str, config: str,
             attribute_thresholds: Optional[Union[Dict[str, float],
                                                  Sequence[float]]] = None
             ) -> str:
@@ -143,15 +126,11 @@ def publish(in_file: str,
         key: value.detach().clone().contiguous()
         for key, value in checkpoint['state_dict'].items()
     }
-    meta = plain(
-        dict(
-            dataset_meta=dataset_meta,
-            config=config,
-            model_name=name,
-            iter=old_meta.get('iter'),
-            epoch=old_meta.get('epoch'),
-            mcfa_mm_version=mcfa_mm.__version__,
-            torch_version=str(torch.__version__)))
+    meta = plain(dict(
+        dataset_meta=dataset_meta, config=config, model_name=name,
+        iter=old_meta.get('iter'), epoch=old_meta.get('epoch'),
+        mcfa_mm_version=mcfa_mm.__version__,
+        torch_version=str(torch.__version__)))
     os.makedirs(out_dir, exist_ok=True)
     tmp_file = osp.join(out_dir, f'.{name}.tmp')
     torch.save(dict(state_dict=state_dict, meta=meta), tmp_file)
@@ -165,11 +144,9 @@ def publish(in_file: str,
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    thresholds = (
-        read_thresholds(args.attribute_thresholds)
-        if args.attribute_thresholds else None)
+    thresholds = args.attribute_thresholds
     out_file = publish(args.in_file, args.out_dir, args.name, args.config,
-                       thresholds)
+                       read_thresholds(thresholds) if thresholds else None)
     with open(out_file, 'rb') as file:
         digest = hashlib.sha256(file.read()).hexdigest()
     print(f'{out_file}\nsha256 {digest}\nsize '

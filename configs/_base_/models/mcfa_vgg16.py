@@ -39,11 +39,7 @@ model = dict(
             # that also multiplies the attributes' step: lower lr with it.
             scale_by_num_attributes=False),
         ohem_ratio=0.7),
-    test_cfg=dict(
-        mode='crop',
-        # whole-image cascade (test_cfg.mode='cascade'):
-        min_face_size=24,
-        scale_factor=0.709,
-        thresholds=(0.6, 0.7, 0.7),
-        nms_thresholds=(0.5, 0.7, 0.3),
-        max_per_img=100))
+    # crop mode; test_cfg.cascade holds what a config changes of the
+    # whole-image cascade's settings (CASCADE_DEFAULTS, mcfa_mm/models/
+    # detectors/cascade.py: faces from 40 px, MTCNN's thresholds)
+    test_cfg=dict(mode='crop'))

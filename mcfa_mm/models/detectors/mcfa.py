@@ -1,4 +1,5 @@
 """The MCFA detector: cascade of S_Net, M_Net, L_Net with a multi-task head."""
+import warnings
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -12,11 +13,14 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mcfa_mm.utils.pixel_mapping import to_original_pixels
-from .cascade import CascadeFaceFinder
+from .cascade import CASCADE_DEFAULTS, CascadeFaceFinder, cascade_settings
 from .flip_test import flip_averaged
 from ..heads.mcfa_head import split_instances
 
 PREDICT_MODES = ('crop', 'cascade')
+#: The keys of ``test_cfg`` besides the cascade's own (``test_cfg.cascade``).
+TEST_CFG_KEYS = ('mode', 'flip', 'precision', 'channels_last',
+                 'max_image_pixels', 'cascade')
 #: ``test_cfg.precision`` values and the autocast dtype of each (None: off).
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16}
 
@@ -44,9 +48,11 @@ class MCFA(BaseDetector):
         head (dict): Head config; its ``in_channels`` come from the neck's
             ``out_channels`` (a config may still state them if they agree).
         train_cfg (dict, optional): Unused; kept for mmdet compatibility.
-        test_cfg (dict, optional): ``mode`` plus the cascade's settings;
-            ``channels_last=True`` runs prediction with NHWC weights (as
-            the ``channels_last`` argument, for a model built without it);
+        test_cfg (dict, optional): ``mode``; ``cascade``, the cascade's
+            settings (:func:`~.cascade.cascade_settings`; stored complete,
+            defaults filled in); ``channels_last=True`` runs prediction
+            with NHWC weights (as the ``channels_last`` argument, for a
+            model built without it);
             ``precision='bf16'`` predicts under CPU bfloat16 autocast
             (``'fp32'``, the default, without); ``flip=True`` averages
             L_Net's outputs over each crop (crop mode) or window (cascade
@@ -79,11 +85,7 @@ class MCFA(BaseDetector):
         self.neck = MODELS.build(neck)
         self.head = MODELS.build(with_neck_channels(head, self.neck))
         self.train_cfg = train_cfg
-        self.test_cfg = dict(mode='crop')
-        self.test_cfg.update(test_cfg or {})
-        if self.test_cfg['mode'] not in PREDICT_MODES:
-            raise ValueError(f"test_cfg.mode must be one of {PREDICT_MODES}, "
-                             f"got {self.test_cfg['mode']!r}")
+        self.test_cfg = nested_test_cfg(test_cfg)
         self.channels_last = channels_last
         if channels_last:
             self._to_channels_last()
@@ -283,6 +285,44 @@ def with_neck_channels(head: ConfigType, neck) -> dict:
                          'detector takes the neck\'s out_channels')
     head['in_channels'] = widths
     return head
+
+
+def nested_test_cfg(test_cfg: OptConfigType) -> dict:
+    """A complete, checked ``test_cfg``: ``mode`` ('crop' by default) and
+    the cascade's settings under ``cascade`` with their defaults filled in,
+    the way two-stage detectors nest ``rpn`` / ``rcnn``.
+
+    Cascade keys at the top level (this project's layout before 0.2) are
+    moved into ``cascade`` with a warning rather than ignored.
+
+    Args:
+        test_cfg (dict, optional): A config's ``model.test_cfg``.
+
+    Returns:
+        dict: The settings the detector runs with.
+
+    Raises:
+        ValueError: On an unknown key or mode.
+    """
+    test_cfg = dict(test_cfg or {})
+    cascade = dict(test_cfg.pop('cascade', None) or {})
+    flat = sorted(set(test_cfg) & set(CASCADE_DEFAULTS))
+    if flat:
+        warnings.warn(
+            f'test_cfg keys {flat} belong to the cascade: write them as '
+            f'test_cfg.cascade (moved there for now)', DeprecationWarning)
+        cascade.update({key: test_cfg.pop(key) for key in flat})
+    unknown = sorted(set(test_cfg) - set(TEST_CFG_KEYS))
+    if unknown:
+        raise ValueError(f'unknown test_cfg keys {unknown}; MCFA knows '
+                         f'{list(TEST_CFG_KEYS)} and, under cascade, '
+                         f'{sorted(CASCADE_DEFAULTS)}')
+    test_cfg.setdefault('mode', 'crop')
+    if test_cfg['mode'] not in PREDICT_MODES:
+        raise ValueError(f'test_cfg.mode must be one of {PREDICT_MODES}, '
+                         f"got {test_cfg['mode']!r}")
+    test_cfg['cascade'] = cascade_settings(cascade)
+    return test_cfg
 
 
 def to_original_image(instances: InstanceData,

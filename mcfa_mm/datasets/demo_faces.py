@@ -27,7 +27,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from ..datasets.annotation_files import (BBOX_HEADER, LANDMARK_HEADER,
+from .annotation_files import (BBOX_HEADER, LANDMARK_HEADER,
                                          write_annotation_file)
 
 #: The drawn attributes, with CelebA's names, in the file's column order.

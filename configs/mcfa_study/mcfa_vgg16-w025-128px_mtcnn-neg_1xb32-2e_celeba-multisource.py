@@ -5,7 +5,7 @@
 # Why: the paper's non-faces overlap no face (IoU < 0.001). A classifier
 # trained on them calls a window twice a face's side a face (p = 0.98), and
 # two thirds of L_Net's boxes on wild photos are such near misses (IoU
-# 0.001-0.3; tools/analysis_tools/cascade_recall.py, docs/study_log.md).
+# 0.001-0.3; docs/study_log.md).
 # MTCNN's rule, IoU < 0.3, makes them negatives, and its 3:1:1
 # negative:positive:part mix makes them frequent. CelebA crops keep
 # training the attributes alongside.

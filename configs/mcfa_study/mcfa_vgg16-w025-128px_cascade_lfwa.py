@@ -4,7 +4,7 @@
 _base_ = './mcfa_vgg16-w025-128px_cascade_wild.py'
 
 # LFWA's faces are small: start the pyramid at 20 px faces
-model = dict(test_cfg=dict(min_face_size=20))
+model = dict(test_cfg=dict(cascade=dict(min_face_size=20)))
 test_dataloader = dict(
     dataset=dict(
         type='LFWADataset', data_root={{_base_.lfwa_root}}, split='test'))

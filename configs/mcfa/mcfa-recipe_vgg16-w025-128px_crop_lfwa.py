@@ -1,0 +1,7 @@
+# Crop-mode test of round 5's model on LFWA: attributes, landmark NME and face
+# classification of each face cropped around its box. The carved LFWA val
+# split: --cfg-options test_dataloader.dataset.split=val
+_base_ = './mcfa-recipe_vgg16-w025-128px_1xb32-4500i_celeba-multisource.py'
+
+test_dataloader = dict(dataset={{_base_.lfwa_crops_test}})
+test_evaluator = {{_base_.crop_test_evaluator}}
