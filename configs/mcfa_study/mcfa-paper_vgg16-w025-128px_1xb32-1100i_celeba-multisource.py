@@ -15,22 +15,10 @@ model = dict(
         loss_bbox=dict(type='MSELoss'),
         loss_landmark=dict(_delete_=True, type='MSELoss'),
         loss_weights=dict(face_cls=1.0)))
-photos = dict(
-    type='ConcatDataset',
-    ignore_keys=['attribute_names'],
-    datasets=[
-        dict(
-            type=name,
-            data_root=root,
-            split='train',
-            val_fraction={{_base_.val_fraction}},
-            pipeline={{_base_.mining_train_pipeline}})
-        for name, root in (('LFWADataset', {{_base_.lfwa_root}}),
-                           ('WildFaceDataset', {{_base_.wild_root}}))
-    ])
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    dataset=dict(datasets=[{{_base_.attribute_faces}}, photos]))
+    dataset=dict(
+        datasets=[{{_base_.attribute_faces}}, {{_base_.mined_photos}}]))
 
 max_iters = 1100
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

@@ -37,8 +37,9 @@ def mined(mining_type):
     ]
 
 
-def photos(mining_type):
-    """LFWA and wild train photos, mined into one kind of crop."""
+def photos(pipeline):
+    """LFWA and wild train photos (their carved val left out), each through
+    ``pipeline``."""
     return dict(
         type='ConcatDataset',
         ignore_keys=['attribute_names'],
@@ -48,7 +49,7 @@ def photos(mining_type):
                 data_root=data_root,
                 split='train',
                 val_fraction={{_base_.val_fraction}},
-                pipeline=mined(mining_type))
+                pipeline=pipeline)
             for dataset_type, data_root in (
                 ('LFWADataset', {{_base_.lfwa_root}}),
                 ('WildFaceDataset', {{_base_.wild_root}}))
@@ -61,9 +62,11 @@ attribute_faces = dict(
     data_root={{_base_.celeba_root}},
     split='train',
     pipeline=crop_train_pipeline)
-landmark_faces = photos('positive')
-part_faces = photos('part')
-non_faces = photos('negative')
+landmark_faces = photos(mined('positive'))
+part_faces = photos(mined('part'))
+non_faces = photos(mined('negative'))
+# every kind of crop at once, in the base mining's ratios (the study arms)
+mined_photos = photos(mining_train_pipeline)
 source_ratio = [12, 10, 3, 7]
 train_dataloader = dict(
     batch_size=batch_size,
