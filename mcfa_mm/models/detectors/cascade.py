@@ -17,6 +17,8 @@ from mmcv.ops import nms, roi_align
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
+
 from ...datasets.metainfo import NUM_LANDMARKS
 
 #: The cascade's settings, ``test_cfg.cascade``: MTCNN's thresholds and
@@ -395,6 +397,6 @@ def square_boxes(boxes: Tensor) -> Tensor:
     Returns:
         Tensor: ``(K, 4)`` squares whose side is each box's longer side.
     """
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    half = (boxes[:, 2:] - boxes[:, :2]).max(1, keepdim=True).values / 2
-    return torch.cat([centre - half, centre + half], 1)
+    centre_size = bbox_xyxy_to_cxcywh(boxes)
+    side = centre_size[:, 2:].max(1, keepdim=True).values
+    return bbox_cxcywh_to_xyxy(torch.cat([centre_size[:, :2], side, side], 1))
