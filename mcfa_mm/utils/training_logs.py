@@ -200,7 +200,12 @@ def find_accuracies(
 
     Returns:
         tuple: ``{name: accuracy}`` and the file they came from.
+
+    Raises:
+        FileNotFoundError: ``results`` is given and does not exist.
     """
+    if results is not None and not osp.isfile(results):
+        raise FileNotFoundError(f'{results}: results file not found')
     candidates = [results] if results is not None else [
         path for run_dir in reversed(run_dirs(work_dir))
         for path in (run_json(run_dir), scalar_file(run_dir))

@@ -11,30 +11,26 @@ import torch
 from mmengine.config import Config
 
 from mcfa_mm.apis import FaceInferencer
+from mcfa_mm.datasets import CELEBA_ATTRIBUTES
 from mcfa_mm.utils import FaceImageError
 from mmdet.structures import DetDataSample
+
+
+def _tiny_inferencer(tiny_zoo: dict, mode: str) -> FaceInferencer:
+    return FaceInferencer(tiny_zoo['config'], tiny_zoo['checkpoint'],
+                          device='cpu', mode=mode, show_progress=False)
 
 
 @pytest.fixture(scope='module')
 def crop_inferencer(tiny_zoo):
     """The tiny model in crop mode: one face per image, batched."""
-    return FaceInferencer(
-        tiny_zoo['config'],
-        tiny_zoo['checkpoint'],
-        device='cpu',
-        mode='crop',
-        show_progress=False)
+    return _tiny_inferencer(tiny_zoo, 'crop')
 
 
 @pytest.fixture(scope='module')
 def cascade_inferencer(tiny_zoo):
     """The tiny model in cascade mode: 3 faces per photo (its config)."""
-    return FaceInferencer(
-        tiny_zoo['config'],
-        tiny_zoo['checkpoint'],
-        device='cpu',
-        mode='cascade',
-        show_progress=False)
+    return _tiny_inferencer(tiny_zoo, 'cascade')
 
 
 @pytest.fixture
@@ -199,13 +195,19 @@ def test_bad_file_and_bad_model(cascade_inferencer, photo_folder, tmp_path,
         FaceInferencer(str(tmp_path / 'gone.py'))
 
 
-def test_default_is_the_shipped_model_in_cascade_mode(shipped_tiny,
-                                                      photo_folder):
+def test_default_is_the_shipped_model_in_cascade_mode(face_photo,
+                                                      assert_known_faces):
+    """The shipped model finds each of the 3 faces of a photo, once."""
     inferencer = FaceInferencer(device='cpu', show_progress=False)
     assert inferencer.model.test_cfg['mode'] == 'cascade'
-    assert inferencer.attribute_names == shipped_tiny['names']
-    prediction = inferencer(str(photo_folder / '0.jpg'))['predictions'][0]
-    assert len(prediction['faces']) == 3
+    assert inferencer.attribute_names == CELEBA_ATTRIBUTES
+    path, known = face_photo
+    prediction = inferencer(path)['predictions'][0]
+    faces = prediction['faces']
+    assert_known_faces([f['bbox'] for f in faces],
+                       [f['keypoints'] for f in faces], known)
+    scores = [f['score'] for f in faces]
+    assert scores == sorted(scores, reverse=True)
 
 
 @pytest.mark.shared_data

@@ -1,13 +1,17 @@
-"""tools/analysis_tools/plot_logs.py on a hand-written work dir."""
+"""tools/analysis_tools/plot_logs.py on a hand-written work dir: the
+curves and bars in its figures are the values the log holds."""
 import json
 import math
 import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Dict, List, Tuple
 
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'plot_logs.py')
@@ -17,6 +21,28 @@ NAMES = ['Smiling', 'Male', 'Young', 'Eyeglasses']
 @pytest.fixture(scope='module')
 def plot_logs(load_tool):
     return load_tool('plot_logs')
+
+
+@pytest.fixture
+def saved_figures(monkeypatch) -> Dict[str, Figure]:
+    """Every figure the tool saves, by the path it is saved to, so that a
+    test reads what was drawn."""
+    figures = {}
+    savefig = Figure.savefig
+
+    def record(figure, path, *args, **kwargs):
+        figures[str(path)] = figure
+        return savefig(figure, path, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, 'savefig', record)
+    return figures
+
+
+def _lines(ax: Axes) -> List[Tuple[str, list, list]]:
+    """``(label, x, y)`` of each line of ``ax``, in drawing order (an
+    ``axhline``'s x is ``[0, 1]``, in axes units)."""
+    return [(line.get_label(), list(line.get_xdata()),
+             list(line.get_ydata())) for line in ax.get_lines()]
 
 
 def _write_lines(path: str, records) -> None:
@@ -77,12 +103,11 @@ def _fake_work_dir(root: str) -> str:
 
 def _assert_pngs(paths):
     for path in paths:
-        assert path.endswith('.png') and osp.getsize(path) > 1000, path
         with open(path, 'rb') as file:
-            assert file.read(8) == b'\x89PNG\r\n\x1a\n'
+            assert file.read(8) == b'\x89PNG\r\n\x1a\n', path
 
 
-def test_plots_what_the_log_holds(tmp_path, plot_logs):
+def test_plots_what_the_log_holds(tmp_path, plot_logs, saved_figures):
     work_dir = _fake_work_dir(str(tmp_path))
     summary = plot_logs.plot_work_dir(work_dir)
     names = sorted(osp.basename(p) for p in summary['files'])
@@ -91,6 +116,28 @@ def test_plots_what_the_log_holds(tmp_path, plot_logs):
         osp.dirname(p) == osp.join(work_dir, 'plots')
         for p in summary['files'])
     _assert_pngs(summary['files'])
+    assert sorted(saved_figures) == sorted(summary['files'])
+    # the figures draw the log's values: the resumed run's step 20, each
+    # attribute's own weights, the entropy, the uniform weight 1/4
+    weights_ax, entropy_ax = saved_figures[osp.join(
+        work_dir, 'plots', 'dynamic_weights_l.png')].axes
+    *curves, uniform = _lines(weights_ax)
+    assert [label for label, _, _ in curves] == NAMES
+    for i, (_, steps, weights) in enumerate(curves):
+        assert steps == [10, 20]
+        assert weights == pytest.approx([_weights(10)[i], _weights(20)[i]])
+    assert uniform[2] == [0.25, 0.25]
+    (_, steps, entropy), (_, _, maximum) = _lines(entropy_ax)
+    assert steps == [10, 20]
+    assert entropy == pytest.approx([math.log(4) - 0.01, math.log(4) - 0.02])
+    assert maximum == pytest.approx([math.log(4)] * 2)
+    # one bar per attribute, at its accuracy, and the mean
+    (bars_ax, ) = saved_figures[osp.join(work_dir, 'plots',
+                                         'attribute_accuracy.png')].axes
+    assert [bar.get_height() for bar in bars_ax.patches] == [80, 81, 82, 83]
+    assert [t.get_text() for t in bars_ax.get_xticklabels()] == NAMES
+    ((_, _, mean), ) = _lines(bars_ax)
+    assert mean == [81.5, 81.5]
     assert set(summary['skipped']) == {'grad_shares'}
     # the plotted series are the log's: the resumed run replaced step 20
     # and 30, the older run's 30 is gone, the half line is skipped
@@ -168,9 +215,27 @@ def test_join_steps():
 def test_empty_work_dir_writes_nothing(tmp_path, plot_logs):
     summary = plot_logs.plot_work_dir(str(tmp_path))
     assert summary['files'] == []
-    assert set(summary['skipped']) == {
-        'grad_shares', 'dynamic_weights', 'attribute_accuracy'
+    # each reason names the scalars it looked for
+    assert summary['skipped'] == {
+        'grad_shares': 'no grad_share/<task> (TaskGradientShareHook)',
+        'dynamic_weights': 'no dyn_weight/l/<name> scalars '
+        '(DynamicWeightLoggerHook)',
+        'attribute_accuracy': f'no attr/acc/<name> metrics in {tmp_path}'
     }
+
+
+def test_missing_stage_or_results_are_named(tmp_path, plot_logs):
+    work_dir = _fake_work_dir(str(tmp_path))
+    with open(tmp_path / 'losses.json', 'w') as file:
+        json.dump({'loss': 1.0}, file)
+    summary = plot_logs.plot_work_dir(
+        work_dir, stage='x', results=str(tmp_path / 'losses.json'))
+    assert summary['files'] == []
+    assert 'no dyn_weight/x/<name> scalars' in summary['skipped'][
+        'dynamic_weights']
+    assert summary['skipped']['attribute_accuracy'].endswith('losses.json')
+    with pytest.raises(FileNotFoundError, match='gone.json'):
+        plot_logs.plot_work_dir(work_dir, results=str(tmp_path / 'gone.json'))
 
 
 def test_command_line_prints_json(tmp_path):
@@ -186,7 +251,8 @@ def test_command_line_prints_json(tmp_path):
     _assert_pngs(summary['files'])
 
 
-def test_grad_shares_are_read_from_the_log_and_plotted(plot_logs, tmp_path):
+def test_grad_shares_are_read_from_the_log_and_plotted(plot_logs, tmp_path,
+                                                       saved_figures):
     records = []
     for step, landmark in ((10, 0.2), (20, 0.4), (30, 0.5)):
         record = _train_record(step)
@@ -198,5 +264,10 @@ def test_grad_shares_are_read_from_the_log_and_plotted(plot_logs, tmp_path):
     assert series['attr'][1] == pytest.approx([0.8, 0.6, 0.5])
     out_file = str(tmp_path / 'shares.png')
     assert plot_logs.plot_grad_shares(records, out_file)
-    assert osp.getsize(out_file) > 1000
+    _assert_pngs([out_file])
+    (ax, ) = saved_figures[out_file].axes
+    attr, landmark = _lines(ax)  # sorted by task
+    assert attr[0] == 'attr' and attr[1] == [10, 20, 30]
+    assert attr[2] == pytest.approx([0.8, 0.6, 0.5])
+    assert landmark == ('landmark', [10, 20, 30], [0.2, 0.4, 0.5])
     assert not plot_logs.plot_grad_shares([_train_record(10)], out_file)

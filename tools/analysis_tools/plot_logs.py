@@ -141,7 +141,8 @@ def plot_work_dir(work_dir: str,
         written.append(out_file)
         plotted['attribute_accuracy'] = accuracies
     else:
-        skipped['attribute_accuracy'] = 'no attr/acc/<name> metrics found'
+        skipped['attribute_accuracy'] = (
+            f'no attr/acc/<name> metrics in {results or work_dir}')
     return dict(files=written, skipped=skipped, plotted=plotted)
 
 
@@ -153,9 +154,7 @@ def main() -> None:
                         help='of the dynamic weights: s, m, l or all')
     parser.add_argument('--results', help='JSON of attr/acc/<name> metrics '
                         '(default: the latest test, else validation)')
-    args = parser.parse_args()
-    summary = plot_work_dir(args.work_dir, args.out_dir, args.stage,
-                            args.results)
+    summary = plot_work_dir(**vars(parser.parse_args()))
     summary.pop('plotted')
     print(json.dumps(summary, indent=2))
 
