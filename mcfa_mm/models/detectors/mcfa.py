@@ -292,8 +292,8 @@ def nested_test_cfg(test_cfg: OptConfigType) -> dict:
     the cascade's settings under ``cascade`` with their defaults filled in,
     the way two-stage detectors nest ``rpn`` / ``rcnn``.
 
-    Cascade keys at the top level (this project's layout before 0.2) are
-    moved into ``cascade`` with a warning rather than ignored.
+    Cascade keys at the top level (this project's layout until 2026-12-06)
+    are moved into ``cascade`` with a warning rather than ignored.
 
     Args:
         test_cfg (dict, optional): A config's ``model.test_cfg``.
