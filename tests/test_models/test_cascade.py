@@ -346,7 +346,7 @@ def test_test_cfg_is_nested_and_complete():
     cfg = nested_test_cfg(dict(flip=True, cascade=dict(min_face_size=20)))
     assert cfg['mode'] == 'crop' and cfg['flip'] is True
     assert cfg['cascade'] == dict(CASCADE_DEFAULTS, min_face_size=20)
-    with pytest.warns(DeprecationWarning, match='min_face_size'):
+    with pytest.warns(FutureWarning, match='min_face_size'):
         old = nested_test_cfg(dict(mode='cascade', min_face_size=20))
     assert old['cascade'] == cfg['cascade'] and 'min_face_size' not in old
     with pytest.raises(ValueError, match='min_face'):

@@ -127,8 +127,7 @@ class CascadeFaceFinder:
         if max_side and max_side < self.window:
             raise ValueError(
                 'test_cfg.cascade.max_pyramid_side must be 0, None or at '
-                'least '
-                f"S_Net's window ({self.window}), got {max_side}")
+                f"least S_Net's window ({self.window}), got {max_side}")
         self.pad_value = normalised_black(detector.data_preprocessor)
 
     def predict(self, batch_inputs: Tensor,

@@ -310,7 +310,7 @@ def nested_test_cfg(test_cfg: OptConfigType) -> dict:
     if flat:
         warnings.warn(
             f'test_cfg keys {flat} belong to the cascade: write them as '
-            f'test_cfg.cascade (moved there for now)', DeprecationWarning)
+            f'test_cfg.cascade (moved there for now)', FutureWarning)
         cascade.update({key: test_cfg.pop(key) for key in flat})
     unknown = sorted(set(test_cfg) - set(TEST_CFG_KEYS))
     if unknown:
