@@ -1,11 +1,8 @@
-# The CPU-sized MCFA with the training recipe of docs/study_log.md: the
-# paper's network (mcfa_vgg16.py) at 1/4 width with BatchNorm, L_Net at
-# 128 px (M 64, S 32), fc 256, trained from scratch so that all three jobs
-# learn at once.
+# The CPU-sized MCFA (mcfa_vgg16-w025-128px.py: 1/4 width, 128 px, the
+# attribute loss scaled by d) with the training recipe of
+# docs/study_log.md, trained from scratch so that all three jobs learn at
+# once.
 #
-# - Attributes: Eq. 4's weights sum to 1, so the attribute loss is a mean
-#   over 40 attributes next to whole-task box / landmark losses; the trunk
-#   then hardly learns attributes (docs/study_log.md). Scaled by d here.
 # - Landmarks: Wing loss (Feng et al. 2018): L2 on coordinates normalised to
 #   the crop side gives ~0.09 next to an attribute loss of ~20 and its
 #   gradient vanishes with the error (landmarks stall at ~17 % NME).
@@ -16,14 +13,10 @@
 #   (TaskGradientShareHook) and the cascade lives on it. Landmark weight 2
 #   (round 4 on validation: wild val NME 14 -> 11 %) is set by the round-6
 #   config; round 5's model was trained with 1.
-_base_ = './mcfa_vgg16.py'
+_base_ = './mcfa_vgg16-w025-128px.py'
 
 model = dict(
-    backbone=dict(input_size=128, widen_factor=0.25, with_bn=True),
-    neck=dict(in_channels=(64, 128, 128), map_size=4, fc_channels=256),
     head=dict(
-        hidden_channels=(64, 256, 256),
-        loss_attr=dict(scale_by_num_attributes=True),
         loss_bbox=dict(type='L1Loss'),
         loss_landmark=dict(type='WingLoss', omega=0.1, epsilon=0.02),
         loss_weights=dict(
