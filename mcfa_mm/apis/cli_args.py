@@ -133,12 +133,14 @@ def face_inferencer_from_args(args: argparse.Namespace) -> FaceInferencer:
                           mode=args.mode, show_progress=False)
 
 
-def load_face_model(args: argparse.Namespace) -> torch.nn.Module:
+def load_face_model(args: argparse.Namespace,
+                    predict_only: bool = True) -> torch.nn.Module:
     """The model that the arguments of :func:`add_model_args` name.
 
     Args:
         args (argparse.Namespace): As :func:`model_args`, plus ``device``
             and ``mode`` where the command has it.
+        predict_only (bool): As :func:`init_face_model`'s.
 
     Returns:
         torch.nn.Module: The MCFA of :func:`init_face_model`.
@@ -152,7 +154,8 @@ def load_face_model(args: argparse.Namespace) -> torch.nn.Module:
         config,
         checkpoint,
         device=args.device,
-        mode=getattr(args, 'mode', None))
+        mode=getattr(args, 'mode', None),
+        predict_only=predict_only)
 
 
 __all__ = [

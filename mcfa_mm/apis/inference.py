@@ -1,5 +1,6 @@
 """Run a trained MCFA on images: every face, its landmarks and attributes."""
 import os.path as osp
+import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -30,7 +31,8 @@ def init_face_model(config: Optional[str] = None,
                     device: str = 'cpu',
                     mode: Optional[str] = None,
                     cfg_options: Optional[dict] = None,
-                    fuse_conv_bn: bool = True) -> torch.nn.Module:
+                    predict_only: bool = True,
+                    fuse_conv_bn: Optional[bool] = None) -> torch.nn.Module:
     """Build an MCFA ready for :func:`inference_faces`.
 
     With no ``config`` and no ``checkpoint`` this is the model the
@@ -61,9 +63,14 @@ def init_face_model(config: Optional[str] = None,
         cfg_options (dict, optional): Overrides merged into the config;
             e.g. ``{'model.test_cfg.precision': 'fp32'}`` to predict in
             fp32 where the config says bf16.
-        fuse_conv_bn (bool): Fold every BatchNorm into its convolution
-            (:meth:`MCFA.fuse_conv_bn`; equal outputs, faster). The model
-            can then only predict: pass False to fine-tune it.
+        predict_only (bool): Make the model faster at prediction, and
+            only good for it: fold every BatchNorm into its convolution
+            (:meth:`MCFA.fuse_conv_bn`) and store the weights in
+            ``test_cfg.precision``'s dtype (:meth:`MCFA.cast_to_precision`;
+            bf16 configs). Both leave the outputs as they were. Pass False
+            to fine-tune the model or to change its precision later.
+        fuse_conv_bn (bool, optional): The name of ``predict_only`` before
+            2026-12-06 (it only folded BatchNorm then); deprecated.
 
     Returns:
         MCFA: The model, in eval mode on ``device``.
@@ -101,8 +108,14 @@ def init_face_model(config: Optional[str] = None,
             meta['attribute_thresholds'], names,
             f'{checkpoint}: attribute_thresholds')
     model.dataset_meta = meta
-    if fuse_conv_bn:
-        model.fuse_conv_bn()
+    if fuse_conv_bn is not None:
+        warnings.warn(
+            'init_face_model(fuse_conv_bn=...) is now predict_only=... '
+            '(which also casts the weights to the prediction precision)',
+            FutureWarning)
+        predict_only = fuse_conv_bn
+    if predict_only:
+        model.fuse_conv_bn().cast_to_precision()
     return model
 
 

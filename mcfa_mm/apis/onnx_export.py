@@ -134,11 +134,19 @@ def export_onnx(model: nn.Module, out_dir: str,
         dict[str, str]: Paths, keyed ``crop``, ``s_net`` and ``meta``.
 
     Raises:
-        ValueError: The model has no ``face_cls`` task (no S_Net map).
+        ValueError: The model has no ``face_cls`` task (no S_Net map), or
+            its weights are not fp32 (``init_face_model`` casts them for
+            bf16 prediction; load with ``predict_only=False``).
     """
     if 'face_cls' not in model.head.tasks:
         raise ValueError("S_Net's map needs a model with the 'face_cls' "
                          f'task; this one has {model.head.tasks}')
+    dtype = next(model.backbone.parameters()).dtype
+    if dtype != torch.float32:
+        raise ValueError(
+            f'the ONNX graphs are fp32 and this model\'s weights are {dtype} '
+            '(cast for prediction): load it with init_face_model(..., '
+            'predict_only=False), optionally .fuse_conv_bn()')
     os.makedirs(out_dir, exist_ok=True)
     model = model.eval()
     size = model.input_size

@@ -155,11 +155,14 @@ def test_export_on_real_crops(shared_data_root, tmp_path):
         f'{shared_data_root}/celeba/Img/img_celeba_crop/*.jpg'))[:6]]
     try:
         get_model()
-        model = init_face_model()
+        # the exact fp32 weights: the default load casts them to bf16
+        model = init_face_model(predict_only=False).fuse_conv_bn()
+        with pytest.raises(ValueError, match='predict_only=False'):
+            export_onnx(init_face_model(), str(tmp_path))
     except FileNotFoundError:
         config = sorted(glob.glob(RECIPE_CONFIGS))[-1]
         with pytest.warns(UserWarning):
-            model = _lively(init_face_model(config, fuse_conv_bn=False),
+            model = _lively(init_face_model(config, predict_only=False),
                             crops)
     paths = export_onnx(model, str(tmp_path))
     check_crop_graph(model, paths['crop'], crops)

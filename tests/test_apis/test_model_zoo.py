@@ -81,3 +81,22 @@ def test_init_face_model_with_config_file(tiny_zoo):
 def test_checkpoint_without_config_is_refused(tiny_zoo):
     with pytest.raises(ValueError, match='without its config'):
         init_face_model(checkpoint=tiny_zoo['checkpoint'])
+
+
+def test_predict_only_folds_batchnorm_and_casts_weights(tiny_zoo):
+    bf16 = {'model.test_cfg.precision': 'bf16'}
+    model = init_face_model(tiny_zoo['config'], tiny_zoo['checkpoint'],
+                            cfg_options=bf16)
+    assert next(model.backbone.parameters()).dtype == torch.bfloat16
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    trainable = init_face_model(tiny_zoo['config'], tiny_zoo['checkpoint'],
+                                cfg_options=bf16, predict_only=False)
+    assert next(trainable.backbone.parameters()).dtype == torch.float32
+    assert any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in trainable.modules())
+    with pytest.warns(FutureWarning, match='predict_only'):
+        old_name = init_face_model(tiny_zoo['config'],
+                                   tiny_zoo['checkpoint'], cfg_options=bf16,
+                                   fuse_conv_bn=False)
+    assert next(old_name.backbone.parameters()).dtype == torch.float32

@@ -106,6 +106,54 @@ def test_bf16_cascade_runs_and_returns_fp32():
     assert faces.bboxes.dtype == faces.attribute_scores.dtype == torch.float32
 
 
+def _cascade_inputs() -> dict:
+    image = torch.randint(0, 256, (3, 96, 128), dtype=torch.uint8,
+                          generator=torch.Generator().manual_seed(1))
+    sample = random_face_samples(1, SIZE, 8)[0]
+    sample.set_metainfo(dict(img_shape=(96, 128), ori_shape=(96, 128)))
+    return dict(inputs=[image], data_samples=[sample])
+
+
+@pytest.mark.parametrize('mode', ['crop', 'cascade'])
+def test_weights_cast_once_predict_as_autocast(mode):
+    """bf16 weights stored once give bf16 autocast's outputs bit for bit
+    (autocast rounds the fp32 weights the same way at every call)."""
+    model = _trained_like_model().fuse_conv_bn()
+    model.test_cfg.update(mode=mode, precision='bf16', channels_last=True)
+    model.test_cfg['cascade'].update(thresholds=(0., 0., 0.), max_per_img=3,
+                                     min_face_size=SIZE // 4)
+    data = _data() if mode == 'crop' else _cascade_inputs()
+    expected = _predict(model, data)
+    cast = copy.deepcopy(model).cast_to_precision()
+    conv = next(m for m in cast.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.dtype == torch.bfloat16
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert cast.data_preprocessor.mean.dtype == torch.float32
+    got = _predict(cast, data)
+    assert len(got['scores']) == len(expected['scores']) > 0
+    for key, value in got.items():
+        assert value.dtype == torch.float32
+        assert torch.equal(value, expected[key]), key
+
+
+def test_fp32_prediction_with_cast_weights_is_refused():
+    model = _trained_like_model()
+    model.test_cfg['precision'] = 'bf16'
+    model.cast_to_precision()
+    model.test_cfg['precision'] = 'fp32'
+    with pytest.raises(ValueError, match='load the model again'):
+        model.test_step(_data())
+
+
+def test_fp32_cast_to_precision_changes_nothing():
+    model = _trained_like_model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.cast_to_precision()
+    for key, value in model.state_dict().items():
+        assert value.dtype == before[key].dtype
+        assert torch.equal(value, before[key])
+
+
 def test_unknown_precision_is_refused():
     model = _trained_like_model()
     model.test_cfg['precision'] = 'fp16'

@@ -102,7 +102,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     args = parse_args(argv)
     try:
-        model = load_face_model(args)
+        # ONNX graphs are fp32: the checkpoint's fp32 weights, BatchNorm
+        # folded, not the bf16 copy a bf16 config predicts with
+        model = load_face_model(args, predict_only=False).fuse_conv_bn()
         # the export fails with the same kinds of errors
         paths = export_onnx(model, args.out_dir, args.opset)
     except MODEL_LOAD_ERRORS as error:

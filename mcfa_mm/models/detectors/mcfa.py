@@ -145,13 +145,24 @@ class MCFA(BaseDetector):
 
     def _predict_autocast(self) -> dict:
         """``torch.autocast`` arguments of ``test_cfg.precision``."""
+        dtype = PRECISIONS[self._precision()]
+        weights = next(self.backbone.parameters())
+        if weights.dtype != torch.float32 and dtype != weights.dtype:
+            raise ValueError(
+                f'the weights were cast to {weights.dtype} '
+                '(cast_to_precision) but test_cfg.precision is '
+                f"{self.test_cfg.get('precision', 'fp32')!r}: load the "
+                'model again to predict in another precision')
+        return dict(device_type=weights.device.type, dtype=dtype,
+                    enabled=dtype is not None)
+
+    def _precision(self) -> str:
+        """``test_cfg.precision``, checked."""
         precision = self.test_cfg.get('precision', 'fp32')
         if precision not in PRECISIONS:
             raise ValueError(f'test_cfg.precision must be one of '
                              f'{tuple(PRECISIONS)}, got {precision!r}')
-        dtype = PRECISIONS[precision]
-        device = next(self.parameters()).device.type
-        return dict(device_type=device, dtype=dtype, enabled=dtype is not None)
+        return precision
 
     def _predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                  rescale: bool) -> SampleList:
@@ -248,6 +259,28 @@ class MCFA(BaseDetector):
         if self.channels_last:
             # the folded weights are new tensors, contiguous NCHW
             self.to(memory_format=torch.channels_last)
+        return self
+
+    def cast_to_precision(self) -> 'MCFA':
+        """Store the network's weights in ``test_cfg.precision``'s dtype,
+        in place (nothing to do for ``'fp32'``).
+
+        Under autocast every convolution and linear layer casts its fp32
+        weight to bf16 at every call, and the cascade calls S_Net once per
+        pyramid level: the casts cost 6 % of its time (docs/benchmarks.md).
+        Cast once, the outputs are the same bit for bit (autocast rounds
+        the weights the same way). For a model that only predicts, in this
+        precision: training needs fp32 master weights, and predicting in
+        fp32 afterwards is refused. The data preprocessor stays fp32.
+
+        Returns:
+            MCFA: The model itself.
+        """
+        dtype = PRECISIONS[self._precision()]
+        if dtype is not None:
+            for module in (self.backbone, self.neck, self.head):
+                # keeps each tensor's memory format (channels-last)
+                module.to(dtype)
         return self
 
     def dynamic_weights(self) -> Dict[str, Tensor]:
