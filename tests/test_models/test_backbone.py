@@ -90,3 +90,35 @@ def test_caffe_layout(tmp_path):
 def test_not_vgg_raises():
     with pytest.raises(KeyError, match='Not a VGG-16 state dict'):
         vgg16_conv_weights({'fc.weight': torch.zeros(2, 2)})
+
+
+@pytest.mark.parametrize('with_bn', [False, True])
+def test_relu_after_pool_is_vggs_conv_relu_pool(with_bn):
+    """Each block's last ReLU runs after its max pool (a quarter of the
+    pixels): outputs and gradients equal VGG's conv-ReLU-pool order."""
+    from mcfa_mm.models.backbones.vgg_pyramid import VGGSlice
+    torch.manual_seed(0)
+    vgg_slice = VGGSlice(3, widen_factor=0.25, with_bn=with_bn).train()
+    names = [name for name, _ in vgg_slice.named_children()]
+    assert names.index('relu2_2') == names.index('pool2') + 1
+    assert names.index('relu3_1') < names.index('conv3_2')
+
+    def vgg_order(x):
+        for name, layer in vgg_slice.named_children():
+            if name.startswith('pool'):
+                x = layer(torch.relu(x))
+            elif name not in vgg_slice.block_ends:
+                x = layer(x)
+        return x
+
+    x = torch.randn(2, 3, 32, 32, requires_grad=True)
+    ours = vgg_slice(x)
+    (grad_ours, ) = torch.autograd.grad(ours.square().sum(), x)
+    expected = vgg_order(x)
+    (grad_vgg, ) = torch.autograd.grad(expected.square().sum(), x)
+    assert torch.equal(ours, expected)
+    torch.testing.assert_close(grad_ours, grad_vgg, rtol=1e-6, atol=1e-7)
+    blocks = vgg_slice.forward_blocks(x, (0, 2))
+    assert [b.shape[-1] for b in blocks] == [16, 4]
+    assert torch.equal(blocks[1], ours)
+    assert (blocks[0] >= 0).all()  # after the block's ReLU
