@@ -4,6 +4,7 @@ from .annotation_files import (AnnotationError, check_same_ids,
                                parse_partition_file, read_attr_names,
                                write_annotation_file)
 from .celeba import CelebADataset
+from .collate import InlineInstanceData, face_collate, inline_instances
 from .demo_faces import DEMO_ATTRIBUTES, generate_demo_faces
 from .lfwa import LFWADataset
 from .metainfo import (ATTRIBUTE_IGNORE, CELEBA_ATTRIBUTES, FACE,
@@ -20,5 +21,6 @@ __all__ = [
     'check_same_ids', 'parse_attr_file', 'parse_bbox_file',
     'parse_identity_file', 'parse_landmark_file', 'parse_partition_file',
     'read_attr_names', 'write_annotation_file', 'CelebADataset', 'LFWADataset',
-    'WildFaceDataset', 'DEMO_ATTRIBUTES', 'generate_demo_faces'
+    'WildFaceDataset', 'DEMO_ATTRIBUTES', 'generate_demo_faces',
+    'InlineInstanceData', 'face_collate', 'inline_instances'
 ]

@@ -72,6 +72,10 @@ train_dataloader = dict(
     batch_size=batch_size,
     num_workers=2,
     persistent_workers=True,
+    # one stacked image tensor and annotations inside the pickle: a batch
+    # reaches the training process in ~10 ms instead of 30-70
+    # (mcfa_mm/datasets/collate.py)
+    collate_fn=dict(type='face_collate'),
     sampler=dict(
         type='MultiSourceSampler',
         batch_size=batch_size,
