@@ -158,3 +158,39 @@ def test_pipeline_rate_counts_the_samples_it_times(pipeline_env,
     timing = module.time_pipeline(cfg, 0, 2, 3)
     assert timing['samples'] == 6
     assert timing['samples_per_s'] > 0 and timing['first_batch_s'] > 0
+
+
+def test_fp32_nchw_config_of_a_bf16_config(speed):
+    cfg = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs/mcfa/mcfa-recipe_vgg16-w025-128px_bf16_1xb32-'
+        '8500i_celeba-extra-multisource.py'))
+    fp32 = speed.fp32_nchw_config(cfg)
+    assert fp32.optim_wrapper.type == 'OptimWrapper'
+    assert 'dtype' not in fp32.optim_wrapper
+    assert fp32.optim_wrapper.optimizer == cfg.optim_wrapper.optimizer
+    assert fp32.model.channels_last is False
+    # the config itself is left as it was
+    assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert cfg.model.channels_last is True
+
+
+def test_benchmark_speed_loop(speed, demo_data_root, monkeypatch):
+    """Mode loop: Runner.train of the config itself, both arms, a few
+    iterations (the demo config is epoch-based: the loop is made
+    iteration-based)."""
+    monkeypatch.setenv('MCFA_DEMO_ROOT', demo_data_root)
+    config = 'configs/mcfa/mcfa_vgg16-w0125-64px_1xb16-36e_demo-faces.py'
+    report = speed.main([
+        '--models', config, '--modes', 'loop', '--loop-iters', '4',
+        '--loop-warmup', '1', '--repeats', '2', '--batch-sizes', '1',
+        '--cfg-options', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False'
+    ])['models'][config]['loop']
+    for arm in ('fp32_nchw', 'default'):
+        runs = report[arm]['seconds_per_iter_runs']
+        assert len(runs) == 2 and all(t > 0 for t in runs)
+        assert report[arm]['seconds_per_iter'] == pytest.approx(
+            sorted(runs)[0] / 2 + sorted(runs)[1] / 2, abs=1e-4)
+    assert report['speedup'] == pytest.approx(
+        report['fp32_nchw']['seconds_per_iter'] /
+        report['default']['seconds_per_iter'], abs=2e-3)

@@ -25,11 +25,17 @@ facenet-pytorch's MTCNN where importable (not a dependency); per stage
 ``l``: ``refine(..., 2 / 3)``) the seconds, proposals left and GMACs per
 photo and the faces its boxes find, and ``other_seconds_per_photo`` (the
 rest of ``inference_faces``: preprocessing, packing the results).
+Mode ``loop`` runs the config's own training (``Runner.train`` as
+``tools/train.py`` does: data loading, hooks and all) for ``--loop-iters``
+iterations in fp32 NCHW and as configured, alternating the two
+``--repeats`` times, and reports the mean seconds per iteration after
+the first ``--loop-warmup`` (each run starts its loader's workers anew).
 Commands and results: docs/benchmarks.md, docs/study_log.md.
 """
 import argparse
 import copy
 import os.path as osp
+import tempfile
 import time
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
@@ -40,6 +46,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
+from mmengine.runner import Runner
 
 import mcfa_mm  # noqa: F401  (registers the components)
 from mcfa_mm.apis import inference_faces, init_face_model
@@ -268,6 +275,63 @@ def cascade_report(models: dict, args: argparse.Namespace) -> dict:
     return report
 
 
+def fp32_nchw_config(cfg):
+    """A copy of a training config that trains in fp32 NCHW."""
+    cfg = copy.deepcopy(cfg)
+    cfg.merge_from_dict({'model.channels_last': False})
+    if cfg.optim_wrapper.get('type') == 'CPUAmpOptimWrapper':
+        cfg.optim_wrapper.type = 'OptimWrapper'
+        cfg.optim_wrapper.pop('dtype', None)
+    return cfg
+
+
+def loop_seconds(cfg, iters: int, warmup: int) -> float:
+    """Mean seconds per iteration of ``Runner.train`` on ``cfg`` for
+    ``iters`` iterations, leaving out the first ``warmup`` (the times
+    mmengine's ``IterTimerHook`` logs)."""
+    cfg = copy.deepcopy(cfg)
+    with tempfile.TemporaryDirectory() as work_dir:
+        # iteration-based whatever the config's loop, without validation
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                             val_interval=iters + 1)
+        cfg.merge_from_dict({
+            'work_dir': work_dir,
+            'default_hooks.checkpoint.interval': iters + 1,
+            'default_hooks.checkpoint.save_last': False,
+            'default_hooks.logger.interval': iters,
+        })
+        # distinct names per run: mmengine keeps one message hub and one
+        # visualizer per name, and a reused one writes to the last run's
+        # (deleted) folder
+        name = f'loop_{time.time_ns()}'
+        cfg.experiment_name = name
+        cfg.visualizer.name = name
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        times = runner.message_hub.get_scalar('train/time').data[0]
+    return float(np.mean(times[warmup:]))
+
+
+def loop_report(cfg, args: argparse.Namespace) -> dict:
+    """``tools/train.py``'s loop in fp32 NCHW and as configured,
+    alternating (see the module docstring)."""
+    arms = dict(fp32_nchw=fp32_nchw_config(cfg), default=cfg)
+    runs = {name: [] for name in arms}
+    for _ in range(args.repeats):
+        for name, arm_cfg in arms.items():
+            runs[name].append(
+                loop_seconds(arm_cfg, args.loop_iters, args.loop_warmup))
+    report = {
+        name: dict(seconds_per_iter=round(median(times), 4),
+                   seconds_per_iter_runs=[round(t, 4) for t in times])
+        for name, times in runs.items()
+    }
+    report['speedup'] = round(
+        report['fp32_nchw']['seconds_per_iter'] /
+        report['default']['seconds_per_iter'], 3)
+    return report
+
+
 def bench_model(name: str, args: argparse.Namespace) -> dict:
     """All measurements of one model (see the module docstring)."""
     config = MODEL_CONFIGS.get(name, name)
@@ -278,7 +342,7 @@ def bench_model(name: str, args: argparse.Namespace) -> dict:
     torch.manual_seed(0)
     detector = init_face_model(config, args.checkpoint, mode='crop',
                                cfg_options=dict(args.cfg_options, **FP32_NCHW),
-                               fuse_conv_bn=False)
+                               predict_only=False)
     default = None
     if args.precision or 'cascade' in args.modes:
         torch.manual_seed(0)
@@ -311,7 +375,8 @@ def bench_model(name: str, args: argparse.Namespace) -> dict:
         }
     report.update(train={}, predict={})
     for batch in args.batch_sizes:
-        for mode in [mode for mode in args.modes if mode != 'cascade']:
+        for mode in [mode for mode in args.modes
+                     if mode in ('train', 'predict')]:
             last_losses: Dict[str, float] = {}
             diffs = {}
             if mode == 'train':
@@ -331,6 +396,8 @@ def bench_model(name: str, args: argparse.Namespace) -> dict:
                     k: round(v, 4) for k, v in last_losses.items()}
             report[mode][f'batch_{batch}'] = dict(entry, **diffs)
             del arms
+    if 'loop' in args.modes:
+        report['loop'] = loop_report(cfg, args)
     if 'cascade' in args.modes and args.photos:
         report['cascade'] = cascade_report(
             dict(fp32_nchw=detector, default=default), args)
@@ -347,13 +414,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-sizes', type=int, nargs='+',
                         default=[1, 8, 32])
     parser.add_argument('--modes', nargs='*', default=['train', 'predict'],
-                        choices=['train', 'predict', 'cascade'],
+                        choices=['train', 'predict', 'cascade', 'loop'],
                         help='none: only the parameters and MACs')
     parser.add_argument('--iters', type=int, default=3,
                         help='calls per timed block')
     parser.add_argument('--precision', action='store_true',
                         help='also bf16 NHWC training, the inference '
                         'defaults and the bf16 matmul')
+    parser.add_argument('--loop-iters', type=int, default=120,
+                        help='iterations per training run of mode loop')
+    parser.add_argument('--loop-warmup', type=int, default=20,
+                        help='first iterations of each run left out')
     parser.add_argument('--photos', type=int, default=60,
                         help='wild test photos of the cascade mode')
     parser.add_argument('--wild-root', default=default_wild_root())
