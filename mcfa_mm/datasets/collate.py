@@ -54,18 +54,20 @@ class InlineInstanceData(InstanceData):
 
 
 def inline_instances(instances: InstanceData) -> InlineInstanceData:
-    """The same instances as an :class:`InlineInstanceData`.
+    """The same instances as an :class:`InlineInstanceData`, in place.
 
     Args:
         instances (InstanceData): CPU instances.
 
     Returns:
-        InlineInstanceData: Sharing the fields' tensors.
+        InlineInstanceData: ``instances`` itself.
     """
-    inline = InlineInstanceData(metainfo=instances.metainfo)
-    for key, value in instances.items():
-        inline[key] = value
-    return inline
+    # A class swap, not a copy: the subclass adds no state, and setting the
+    # fields one by one re-validated every field's length each time (5 ms
+    # of a 32-sample batch, on the loader's share of 2 cores)
+    # (object's setattr: InstanceData's would take it for a data field)
+    object.__setattr__(instances, '__class__', InlineInstanceData)
+    return instances
 
 
 @FUNCTIONS.register_module()
@@ -93,6 +95,5 @@ def face_collate(data_batch: Sequence[dict]) -> Any:
     for sample in batch.get('data_samples', []):
         for field in INSTANCE_FIELDS:
             if field in sample:
-                setattr(sample, field, inline_instances(getattr(sample,
-                                                                field)))
+                inline_instances(getattr(sample, field))
     return batch
