@@ -64,8 +64,8 @@ def inline_instances(instances: InstanceData) -> InlineInstanceData:
     """
     # A class swap, not a copy: the subclass adds no state, and setting the
     # fields one by one re-validated every field's length each time (5 ms
-    # of a 32-sample batch, on the loader's share of 2 cores)
-    # (object's setattr: InstanceData's would take it for a data field)
+    # of a 32-sample batch). object's setattr, as InstanceData's would
+    # take __class__ for a data field.
     object.__setattr__(instances, '__class__', InlineInstanceData)
     return instances
 

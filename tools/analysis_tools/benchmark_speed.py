@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
@@ -275,7 +275,7 @@ def cascade_report(models: dict, args: argparse.Namespace) -> dict:
     return report
 
 
-def fp32_nchw_config(cfg):
+def fp32_nchw_config(cfg: Config) -> Config:
     """A copy of a training config that trains in fp32 NCHW."""
     cfg = copy.deepcopy(cfg)
     cfg.merge_from_dict({'model.channels_last': False})
@@ -285,7 +285,7 @@ def fp32_nchw_config(cfg):
     return cfg
 
 
-def loop_seconds(cfg, iters: int, warmup: int) -> float:
+def loop_seconds(cfg: Config, iters: int, warmup: int) -> float:
     """Mean seconds per iteration of ``Runner.train`` on ``cfg`` for
     ``iters`` iterations, leaving out the first ``warmup`` (the times
     mmengine's ``IterTimerHook`` logs)."""
@@ -312,7 +312,7 @@ def loop_seconds(cfg, iters: int, warmup: int) -> float:
     return float(np.mean(times[warmup:]))
 
 
-def loop_report(cfg, args: argparse.Namespace) -> dict:
+def loop_report(cfg: Config, args: argparse.Namespace) -> dict:
     """``tools/train.py``'s loop in fp32 NCHW and as configured,
     alternating (see the module docstring)."""
     arms = dict(fp32_nchw=fp32_nchw_config(cfg), default=cfg)
