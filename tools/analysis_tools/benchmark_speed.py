@@ -70,6 +70,17 @@ FP32_NCHW = {'model.channels_last': False, 'model.test_cfg.precision': 'fp32',
 STAGES = ('s', 'm', 'l')
 
 
+def fp32_nchw_config(cfg: Config) -> Config:
+    """A copy of a config that trains and predicts in fp32 NCHW: the plain
+    ``OptimWrapper`` (without a mixed-precision wrapper's ``dtype``) and
+    :data:`FP32_NCHW`."""
+    cfg = copy.deepcopy(cfg)
+    cfg.merge_from_dict(FP32_NCHW)
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    cfg.optim_wrapper.pop('dtype', None)
+    return cfg
+
+
 def random_batch(detector, batch: int, seed: int = 0) -> dict:
     """A batch as the data loader gives it: uint8 BGR images and training
     samples with some non- and part faces."""
@@ -99,9 +110,8 @@ def train_arms(detector, cfg, batch: int, last_losses: Dict[str, float],
         arms['bf16_nhwc'] = lambda: last_losses.update(bf16_nhwc=float(
             nhwc.train_step(copy.copy(data), amp)['loss']))
     detector.train()
-    wrapper_cfg = dict(copy.deepcopy(cfg.optim_wrapper), type='OptimWrapper')
-    wrapper_cfg.pop('dtype', None)  # the bf16 wrapper's
-    wrapper = build_optim_wrapper(detector, wrapper_cfg)
+    wrapper = build_optim_wrapper(detector,
+                                  fp32_nchw_config(cfg).optim_wrapper)
     arms['detector'] = lambda: last_losses.update(detector=float(
         detector.train_step(copy.copy(data), wrapper)['loss']))
     return arms
@@ -273,16 +283,6 @@ def cascade_report(models: dict, args: argparse.Namespace) -> dict:
         report['default']['seconds_per_photo'], 3)
     report['wall_seconds'] = round(time.perf_counter() - start, 1)
     return report
-
-
-def fp32_nchw_config(cfg: Config) -> Config:
-    """A copy of a training config that trains in fp32 NCHW."""
-    cfg = copy.deepcopy(cfg)
-    cfg.merge_from_dict({'model.channels_last': False})
-    if cfg.optim_wrapper.get('type') == 'CPUAmpOptimWrapper':
-        cfg.optim_wrapper.type = 'OptimWrapper'
-        cfg.optim_wrapper.pop('dtype', None)
-    return cfg
 
 
 def loop_seconds(cfg: Config, iters: int, warmup: int) -> float:

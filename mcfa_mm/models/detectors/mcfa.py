@@ -145,14 +145,15 @@ class MCFA(BaseDetector):
 
     def _predict_autocast(self) -> dict:
         """``torch.autocast`` arguments of ``test_cfg.precision``."""
-        dtype = PRECISIONS[self._precision()]
+        precision = self._precision()
+        dtype = PRECISIONS[precision]
         weights = next(self.backbone.parameters())
         if weights.dtype != torch.float32 and dtype != weights.dtype:
             raise ValueError(
                 f'the weights were cast to {weights.dtype} '
-                '(cast_to_precision) but test_cfg.precision is '
-                f"{self.test_cfg.get('precision', 'fp32')!r}: load the "
-                'model again to predict in another precision')
+                f'(cast_to_precision) but test_cfg.precision is '
+                f'{precision!r}: load the model again to predict in '
+                'another precision')
         return dict(device_type=weights.device.type, dtype=dtype,
                     enabled=dtype is not None)
 
